@@ -1,0 +1,56 @@
+"""Options and output helpers shared by the command modules."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+__all__ = ["echo_json", "json_option", "kb_option", "open_knowledge_base"]
+
+
+def kb_option(function: F) -> F:
+    """``--kb PATH``: the knowledge base file (default: ``$MILE_META_KB`` or the user data folder)."""
+    return click.option(
+        "--kb",
+        "kb_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help="Knowledge base file (default: $MILE_META_KB or the per-user data folder).",
+    )(function)
+
+
+def json_option(function: F) -> F:
+    """``--json``: machine-readable output on stdout."""
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")(
+        function
+    )
+
+
+def _default(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    if isinstance(value, Path):
+        return str(value)
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    raise TypeError(f"cannot serialise {type(value).__name__}")
+
+
+def echo_json(payload: Any) -> None:
+    click.echo(json.dumps(payload, indent=2, default=_default, allow_nan=False))
+
+
+def open_knowledge_base(kb_path: Path | None, *, must_exist: bool = True) -> Any:
+    """Open the knowledge base named by ``--kb`` (or the default), with a clear error if absent."""
+    from mile_meta.kb import KnowledgeBase
+
+    return KnowledgeBase.open(kb_path, must_exist=must_exist)

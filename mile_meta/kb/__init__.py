@@ -1,0 +1,24 @@
+"""The knowledge base: SQLite store (source of truth) and its networkx projection."""
+
+from mile_meta.kb._store import (
+    BestPipeline,
+    DatasetSummary,
+    IngestReport,
+    KnowledgeBase,
+    KnowledgeBaseStats,
+    evaluation_id,
+)
+from mile_meta.kb._build import build_knowledge_base
+from mile_meta.kb.graph import build_graph, component_wins
+
+__all__ = [
+    "BestPipeline",
+    "DatasetSummary",
+    "IngestReport",
+    "KnowledgeBase",
+    "KnowledgeBaseStats",
+    "build_graph",
+    "build_knowledge_base",
+    "component_wins",
+    "evaluation_id",
+]

@@ -1,0 +1,102 @@
+"""The core tables: sources, datasets, qualities, tasks, pipelines, evaluations."""
+
+from __future__ import annotations
+
+import sqlite_utils
+
+
+def upgrade(db: sqlite_utils.Database) -> None:
+    db["sources"].create(
+        {
+            "name": str,
+            "version": str,
+            "licence": str,
+            "url": str,
+            "files": str,  # JSON list of [file name, sha256]
+            "description": str,
+            "ingested_at": str,  # ISO 8601, UTC
+            "record_counts": str,  # JSON object: entity -> count
+        },
+        pk="name",
+    )
+    db["datasets"].create(
+        {
+            "dataset_id": str,
+            "name": str,
+            "openml_id": int,
+            "n_rows": int,
+            "n_features": int,
+            "n_classes": int,
+        },
+        pk="dataset_id",
+    )
+    db["dataset_origins"].create(
+        {"dataset_id": str, "source": str, "origin_key": str},
+        pk=("dataset_id", "source", "origin_key"),
+    )
+    db["qualities"].create(
+        {"dataset_id": str, "source": str, "name": str, "value": float},
+        pk=("dataset_id", "source", "name"),
+    )
+    db["tasks"].create(
+        {
+            "task_id": str,
+            "dataset_id": str,
+            "source": str,
+            "task_type": str,
+            "target": str,
+            "estimation_procedure": str,
+            "metric": str,
+            "openml_task_id": int,
+        },
+        pk="task_id",
+    )
+    db["pipelines"].create(
+        {
+            "pipeline_id": str,
+            "spec_json": str,
+            "family": str,
+            "task_type": str,
+            "runnable": int,
+        },
+        pk="pipeline_id",
+    )
+    db["pipeline_origins"].create(
+        {"pipeline_id": str, "source": str, "origin_key": str},
+        pk=("source", "origin_key"),
+    )
+    db["evaluations"].create(
+        {
+            "evaluation_id": str,
+            "source": str,
+            "dataset_id": str,
+            "task_id": str,
+            "pipeline_id": str,
+            "metric": str,
+            "value": float,
+            "higher_is_better": int,
+            "fold": int,
+            "seed": int,
+            "runtime_seconds": float,
+            "train_size": int,
+            "value_std": float,
+            "repeats": int,
+            "run_key": str,
+        },
+        pk="evaluation_id",
+    )
+    db["kb_meta"].create({"key": str, "value": str}, pk="key")
+
+    db["datasets"].create_index(["openml_id"])
+    db["datasets"].create_index(["name"])
+    db["dataset_origins"].create_index(["source"])
+    db["qualities"].create_index(["name"])
+    db["qualities"].create_index(["source"])
+    db["tasks"].create_index(["dataset_id"])
+    db["pipelines"].create_index(["family"])
+    db["pipeline_origins"].create_index(["pipeline_id"])
+    # "best pipelines for dataset X under metric M" is the hot query: a covering index.
+    db["evaluations"].create_index(["dataset_id", "metric", "value"])
+    db["evaluations"].create_index(["pipeline_id", "metric"])
+    db["evaluations"].create_index(["source"])
+    db["evaluations"].create_index(["task_id"])

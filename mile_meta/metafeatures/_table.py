@@ -1,0 +1,233 @@
+"""Turn a pandas frame and target into the two arrays the qualities are computed on.
+
+OpenML (Weka) knows two kinds of attributes: numeric and nominal. A nominal attribute has a
+declared list of values, and several qualities depend on that list, not on the values that
+occur (``NumberOfBinaryFeatures`` counts attributes *declared* with two values; missing values
+are filed under the *first* declared value by OpenML's entropy code). pandas says the same
+with a ``category`` dtype, so:
+
+* ``category`` columns keep their categories, in order, as the declared values;
+* ``object``/``string``/``bool`` columns are nominal with their sorted distinct values;
+* numbers (and datetimes, as seconds) are numeric.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, cast
+
+import numpy as np
+import pandas as pd
+
+from mile_meta.errors import DataError
+from mile_meta.records import TaskType
+
+__all__ = ["PreparedTable", "infer_task_type", "prepare_table"]
+
+TASK_TYPES: tuple[TaskType, ...] = ("binary", "multiclass", "regression")
+
+# A numeric target whose values are all whole numbers and which takes at most this many
+# distinct values is read as class labels (0..9 digit labels, 1..7 segment classes); more
+# distinct values read as a count or a measurement.
+_MAX_DISTINCT_WHOLE_NUMBERS_FOR_CLASSES = 10
+
+
+@dataclass(frozen=True)
+class PreparedTable:
+    """The frame as OpenML's characterizers see it.
+
+    ``numeric`` holds the numeric features (NaN = missing) and ``nominal_codes`` the nominal
+    ones as indexes into their declared values (-1 = missing), each in the frame's column
+    order; ``feature_is_numeric`` keeps that order across both blocks for the landmarkers.
+    For classification ``target_codes`` indexes ``class_labels`` (-1 = missing); for
+    regression ``target_values`` holds the numbers.
+    """
+
+    task_type: TaskType
+    n_rows: int
+    numeric: np.ndarray  # (n_rows, n_numeric) float64
+    nominal_codes: np.ndarray  # (n_rows, n_nominal) int64
+    nominal_declared_counts: np.ndarray  # (n_nominal,) int64
+    feature_is_numeric: tuple[bool, ...]
+    target_codes: np.ndarray | None
+    class_labels: tuple[Any, ...]
+    target_values: np.ndarray | None
+
+    @property
+    def n_features(self) -> int:
+        return len(self.feature_is_numeric)
+
+    @property
+    def is_classification(self) -> bool:
+        return self.task_type != "regression"
+
+
+def _is_nominal_dtype(dtype: Any) -> bool:
+    if isinstance(dtype, pd.CategoricalDtype):
+        return True
+    if pd.api.types.is_bool_dtype(dtype):
+        return True
+    return not (
+        pd.api.types.is_numeric_dtype(dtype)
+        or pd.api.types.is_datetime64_any_dtype(dtype)
+        or pd.api.types.is_timedelta64_dtype(dtype)
+    )
+
+
+def _nominal_codes(column: pd.Series) -> tuple[np.ndarray, tuple[Any, ...]]:
+    """Codes into the declared values (-1 for missing) and the declared values themselves."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        codes = column.cat.codes.to_numpy(dtype=np.int64)
+        return codes, tuple(column.cat.categories)
+    if pd.api.types.is_bool_dtype(column.dtype):
+        # Nullable booleans may hold pd.NA; plain bools never miss.
+        missing = column.isna().to_numpy()
+        codes = np.where(missing, -1, column.fillna(False).to_numpy(dtype=np.int64))
+        return codes.astype(np.int64), (False, True)
+    try:
+        codes, uniques = pd.factorize(column, sort=True, use_na_sentinel=True)
+    except TypeError:
+        # Values of mixed types (str and int in one object column) cannot be sorted
+        # together; their text forms can.
+        as_text = column.map(lambda value: value if pd.isna(value) else str(value))
+        codes, uniques = pd.factorize(as_text, sort=True, use_na_sentinel=True)
+    return codes.astype(np.int64), tuple(uniques)
+
+
+def _numeric_values(column: pd.Series) -> np.ndarray:
+    if pd.api.types.is_datetime64_any_dtype(column.dtype):
+        nanoseconds = column.to_numpy(dtype="datetime64[ns]").astype("int64").astype(float)
+        values = nanoseconds / 1e9
+        values[column.isna().to_numpy()] = np.nan
+        return values
+    if pd.api.types.is_timedelta64_dtype(column.dtype):
+        return column.dt.total_seconds().to_numpy(dtype=np.float64, na_value=np.nan)
+    return column.to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def infer_task_type(target: pd.Series) -> TaskType:
+    """Guess the task from the target: ``"binary"``, ``"multiclass"`` or ``"regression"``.
+
+    Text, categories and booleans are class labels. Numbers are class labels when there are
+    at most two distinct values, or when all values are whole numbers and there are at most
+    ten distinct ones (digit labels); otherwise the target is a quantity to regress. Pass
+    ``task_type`` to :func:`compute_metafeatures` when the guess is wrong (a count taking
+    values 0..9 is read as ten classes).
+    """
+    series = target if isinstance(target, pd.Series) else pd.Series(target)
+    known = series.dropna()
+    if _is_nominal_dtype(series.dtype):
+        if isinstance(series.dtype, pd.CategoricalDtype):
+            n_distinct = int(known.nunique())
+        else:
+            n_distinct = int(known.astype(str).nunique()) if len(known) else 0
+        return "binary" if n_distinct <= 2 else "multiclass"
+    values = _numeric_values(known)
+    values = values[np.isfinite(values)]
+    n_distinct = len(np.unique(values))
+    if n_distinct <= 2:
+        return "binary" if len(values) else "regression"
+    whole_numbers = bool(np.all(values == np.round(values)))
+    if whole_numbers and n_distinct <= _MAX_DISTINCT_WHOLE_NUMBERS_FOR_CLASSES:
+        return "multiclass"
+    return "regression"
+
+
+def _validated_task_type(task_type: str | None, target: pd.Series) -> TaskType:
+    if task_type is None:
+        return infer_task_type(target)
+    if task_type not in TASK_TYPES:
+        raise DataError(f"task_type must be one of {', '.join(TASK_TYPES)}; got {task_type!r}")
+    return cast(TaskType, task_type)
+
+
+def prepare_table(
+    frame: pd.DataFrame, target: pd.Series, task_type: str | None
+) -> PreparedTable:
+    """Split ``frame`` into numeric and nominal blocks and encode ``target`` for ``task_type``.
+
+    Rows are matched by position, not by index label: the caller hands over a frame and the
+    target column cut from it.
+    """
+    if not isinstance(frame, pd.DataFrame):
+        raise DataError(f"frame must be a pandas DataFrame, got {type(frame).__name__}")
+    target = target if isinstance(target, pd.Series) else pd.Series(target)
+    if len(frame) != len(target):
+        raise DataError(
+            f"frame has {len(frame)} rows but target has {len(target)}; pass the target "
+            "column cut from the same frame"
+        )
+    resolved_task = _validated_task_type(task_type, target)
+    n_rows = len(frame)
+
+    nominal_columns: list[np.ndarray] = []
+    declared_counts: list[int] = []
+    is_numeric: list[bool] = []
+    dtypes = list(frame.dtypes)
+    numeric_positions = [i for i, dtype in enumerate(dtypes) if not _is_nominal_dtype(dtype)]
+    plain_numeric = [
+        i
+        for i in numeric_positions
+        if pd.api.types.is_numeric_dtype(dtypes[i]) and not pd.api.types.is_bool_dtype(dtypes[i])
+    ]
+    for position, dtype in enumerate(dtypes):
+        if _is_nominal_dtype(dtype):
+            codes, declared = _nominal_codes(frame.iloc[:, position])
+            nominal_columns.append(codes)
+            declared_counts.append(len(declared))
+            is_numeric.append(False)
+        else:
+            is_numeric.append(True)
+
+    if len(plain_numeric) == len(numeric_positions):
+        # The common case: one block conversion, no per-column Python work.
+        numeric = (
+            frame.iloc[:, plain_numeric].to_numpy(dtype=np.float64, na_value=np.nan)
+            if plain_numeric
+            else np.empty((n_rows, 0))
+        )
+    else:
+        numeric = np.column_stack(
+            [_numeric_values(frame.iloc[:, i]) for i in numeric_positions]
+        ).reshape(n_rows, len(numeric_positions))
+    numeric = np.ascontiguousarray(numeric, dtype=np.float64)
+    # Infinite values are not numbers OpenML could store in an ARFF file: read them as missing.
+    if numeric.size and not np.isfinite(numeric).all():
+        numeric[~np.isfinite(numeric)] = np.nan
+    nominal = (
+        np.column_stack(nominal_columns).astype(np.int64)
+        if nominal_columns
+        else np.empty((n_rows, 0), dtype=np.int64)
+    )
+
+    target_codes: np.ndarray | None = None
+    target_values: np.ndarray | None = None
+    class_labels: tuple[Any, ...] = ()
+    if resolved_task == "regression":
+        if _is_nominal_dtype(target.dtype):
+            raise DataError(
+                f"task_type='regression' needs a numeric target; {target.name!r} has dtype "
+                f"{target.dtype}"
+            )
+        target_values = _numeric_values(target)
+        target_values[~np.isfinite(target_values)] = np.nan
+    else:
+        target_codes, class_labels = _nominal_codes(target)
+        n_observed = len(np.unique(target_codes[target_codes >= 0]))
+        if resolved_task == "binary" and n_observed > 2:
+            raise DataError(
+                f"task_type='binary' but the target has {n_observed} classes; "
+                "use task_type='multiclass'"
+            )
+
+    return PreparedTable(
+        task_type=resolved_task,
+        n_rows=n_rows,
+        numeric=numeric,
+        nominal_codes=nominal,
+        nominal_declared_counts=np.asarray(declared_counts, dtype=np.int64),
+        feature_is_numeric=tuple(is_numeric),
+        target_codes=target_codes,
+        class_labels=class_labels,
+        target_values=target_values,
+    )
