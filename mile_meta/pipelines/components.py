@@ -175,8 +175,9 @@ def _instantiate(step: Step, random_state: int | None) -> BaseEstimator:
     cls = info.load()
     params = {**dict(info.fixed_params), **step.param_dict}
     accepted = inspect.signature(cls).parameters
+    takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in accepted.values())
     unknown = sorted(set(params) - set(accepted))
-    if unknown:
+    if unknown and not takes_any:
         raise ValueError(f"{step.component} has no hyperparameter(s) {', '.join(unknown)}")
     if random_state is not None and "random_state" in accepted and "random_state" not in params:
         params["random_state"] = random_state

@@ -1,0 +1,83 @@
+"""``mile-meta evaluate``: cross-validate the pipeline you name (user-driven mode)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from mile_meta.cli._common import echo_json, json_option, kb_option
+
+
+@click.command("evaluate")
+@click.argument("data", type=click.Path(path_type=Path))
+@click.option("--target", required=True, help="Name of the target column.")
+@click.option(
+    "--pipeline",
+    required=True,
+    help="Pipeline id, corpus name (e.g. sklearn.ensemble.RandomForestClassifier), component or spec JSON.",
+)
+@click.option("--metric", default=None, help="Metric (default: balanced_accuracy / root_mean_squared_error).")
+@click.option("--task", "task_type", type=click.Choice(["binary", "multiclass", "regression"]), default=None,
+              help="Override the inferred task type.")
+@click.option("--cv", default=5, show_default=True, help="Number of cross-validation folds.")
+@click.option("--seed", default=0, show_default=True, help="Seed of the folds and the estimator.")
+@click.option("--no-record", is_flag=True, help="Do not record the run in the knowledge base.")
+@kb_option
+@json_option
+def command(
+    data: Path,
+    target: str,
+    pipeline: str,
+    metric: str | None,
+    task_type: str | None,
+    cv: int,
+    seed: int,
+    no_record: bool,
+    kb_path: Path | None,
+    as_json: bool,
+) -> None:
+    """Cross-validate one pipeline on DATA and record the run as a local run.
+
+    \b
+    Example:
+      mile-meta evaluate data.csv --target y --pipeline sklearn.ensemble.RandomForestClassifier
+    """
+    from mile_meta.config import cache_dir
+    from mile_meta.data import load_dataset
+    from mile_meta.evaluate import FoldCache, evaluate_pipeline
+    from mile_meta.kb import KnowledgeBase
+
+    dataset = load_dataset(data, target, task_type=task_type)
+    cache = FoldCache(cache_dir() / "folds")
+    with KnowledgeBase.open(kb_path) as kb:
+        result = evaluate_pipeline(
+            pipeline, dataset, metric=metric, cv=cv, seed=seed, kb=kb, record=not no_record, cache=cache
+        )
+    if as_json:
+        echo_json(
+            {
+                "pipeline_id": result.pipeline_id,
+                "spec": result.spec.to_dict(),
+                "family": result.family,
+                "metric": result.metric,
+                "higher_is_better": result.higher_is_better,
+                "mean": result.mean,
+                "std": result.std,
+                "fold_scores": list(result.fold_scores),
+                "fit_seconds": result.fit_seconds,
+                "total_seconds": result.total_seconds,
+                "cached_folds": result.cached_folds,
+                "dataset_id": result.dataset_id,
+                "recorded": not no_record,
+            }
+        )
+        return
+    click.echo(f"{result.spec.describe()}  [{result.pipeline_id}]")
+    click.echo(
+        f"{result.metric}: {result.mean:.4f} ± {result.std:.4f} over {result.n_folds} folds "
+        f"(seed {result.seed}); fit {result.fit_seconds:.2f} s per fold"
+        + (f"; {result.cached_folds} folds reused cached preprocessing" if result.cached_folds else "")
+    )
+    if not no_record:
+        click.echo(f"recorded as a local run of {result.dataset_id}")

@@ -1,0 +1,190 @@
+"""``mile-meta kb``: build, inspect and query the knowledge base."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from pathlib import Path
+
+import click
+
+from mile_meta.cli._common import echo_json, json_option, kb_option, open_knowledge_base
+
+
+@click.group("kb")
+def command() -> None:
+    """Build, inspect and query the knowledge base.
+
+    \b
+    Example:
+      mile-meta kb build && mile-meta kb stats
+    """
+
+
+@command.command("build")
+@click.option(
+    "--source",
+    "sources",
+    multiple=True,
+    help="Corpus to ingest (repeatable; default: oboe, lcdb, autosklearn).",
+)
+@click.option(
+    "--corpora",
+    "snapshot_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Snapshot folder (default: the checkout's corpora/ or $MILE_META_CORPORA).",
+)
+@kb_option
+@json_option
+def build(sources: tuple[str, ...], snapshot_dir: Path | None, kb_path: Path | None, as_json: bool) -> None:
+    """Ingest the offline corpora into the knowledge base (idempotent, one transaction per source).
+
+    \b
+    Example:
+      mile-meta kb build --source oboe --source lcdb --kb kb.sqlite
+    """
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from mile_meta.kb import build_knowledge_base
+
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:,} records"),
+        TimeElapsedColumn(),
+        transient=True,
+        disable=as_json,
+    ) as progress:
+
+        def on_source(name: str, estimate: int | None) -> Callable[[int], None]:
+            task = progress.add_task(f"ingesting {name}", total=estimate)
+            return lambda done: progress.update(task, completed=done)
+
+        reports = build_knowledge_base(kb_path, sources or None, snapshot_dir=snapshot_dir, on_source=on_source)
+    if as_json:
+        echo_json([dataclasses.asdict(report) for report in reports])
+        return
+    for report in reports:
+        counts = ", ".join(f"{value:,} {key}" for key, value in report.counts.items())
+        click.echo(f"{report.source}: {counts} ({report.seconds:.1f} s)")
+
+
+@command.command("stats")
+@kb_option
+@json_option
+def stats(kb_path: Path | None, as_json: bool) -> None:
+    """Counts per entity and per source.
+
+    \b
+    Example:
+      mile-meta kb stats --json
+    """
+    with open_knowledge_base(kb_path) as kb:
+        result = kb.stats()
+    if as_json:
+        echo_json(result)
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{result.path} (schema v{result.schema_version}, {result.size_bytes / 1e6:.1f} MB)")
+    entities = list(result.totals)
+    table.add_column("source")
+    for entity in entities:
+        table.add_column(entity, justify="right")
+    for name, counts in result.per_source.items():
+        table.add_row(name, *(f"{counts.get(entity, 0):,}" for entity in entities))
+    table.add_row("[bold]total[/bold]", *(f"{result.totals[entity]:,}" for entity in entities))
+    Console().print(table)
+    click.echo(f"runnable pipelines: {result.runnable_pipelines:,} of {result.totals['pipelines']:,}")
+
+
+@command.group("show")
+def show() -> None:
+    """Show one entity of the knowledge base.
+
+    \b
+    Example:
+      mile-meta kb show dataset credit-g
+    """
+
+
+@show.command("dataset")
+@click.argument("key")
+@click.option("--top", default=5, show_default=True, help="Best pipelines per metric.")
+@kb_option
+@json_option
+def show_dataset(key: str, top: int, kb_path: Path | None, as_json: bool) -> None:
+    """A dataset's qualities and its best pipelines per metric (KEY: OpenML id, id or name).
+
+    \b
+    Example:
+      mile-meta kb show dataset 31
+    """
+    with open_knowledge_base(kb_path) as kb:
+        summary = kb.dataset_summary(key, top=top)
+    if as_json:
+        echo_json(summary)
+        return
+    click.echo(
+        f"{summary.dataset_id}  {summary.name or '(unnamed)'}  rows={summary.n_rows} "
+        f"features={summary.n_features} classes={summary.n_classes}"
+    )
+    click.echo("sources: " + ", ".join(summary.origins))
+    for source, qualities in summary.qualities.items():
+        click.echo(f"\nqualities ({source}, {len(qualities)}):")
+        for name, value in qualities.items():
+            click.echo(f"  {name:<42} {'' if value is None else f'{value:.6g}'}")
+    for metric, best in summary.best_pipelines.items():
+        click.echo(f"\nbest pipelines by {metric}:")
+        for rank, pipeline in enumerate(best, start=1):
+            click.echo(
+                f"  {rank}. {pipeline.value:.4f}  {pipeline.family:<22} {pipeline.pipeline_id}  "
+                f"[{pipeline.source}] {pipeline.origin_key[:70]}"
+            )
+
+
+@command.command("query")
+@click.argument("sql")
+@kb_option
+@json_option
+def query(sql: str, kb_path: Path | None, as_json: bool) -> None:
+    """Run read-only SQL against the knowledge base (writes are refused).
+
+    \b
+    Example:
+      mile-meta kb query "SELECT family, count(*) FROM pipelines GROUP BY family"
+    """
+    with open_knowledge_base(kb_path) as kb:
+        columns, rows = kb.query(sql)
+    if as_json:
+        echo_json([dict(zip(columns, row, strict=True)) for row in rows])
+        return
+    click.echo("\t".join(columns))
+    for row in rows:
+        click.echo("\t".join("" if value is None else str(value) for value in row))
+
+
+@command.command("components")
+@click.option("--metric", default="balanced_error_rate", show_default=True, help="Metric to rank by.")
+@click.option("--top", default=1, show_default=True, help="Count a win when in the top N of a dataset.")
+@kb_option
+@json_option
+def components(metric: str, top: int, kb_path: Path | None, as_json: bool) -> None:
+    """Which components sit in the best pipelines, across datasets (a graph query).
+
+    \b
+    Example:
+      mile-meta kb components --metric predictive_accuracy --top 3
+    """
+    from mile_meta.kb import build_graph, component_wins
+
+    with open_knowledge_base(kb_path) as kb:
+        graph = build_graph(kb, metrics=[metric])
+    wins = component_wins(graph, metric, top=top)
+    if as_json:
+        echo_json(dict(wins.most_common()))
+        return
+    for component, count in wins.most_common():
+        click.echo(f"{count:>6}  {component}")

@@ -1,0 +1,436 @@
+"""User-driven evaluation: cross-validate the pipeline the user names, and remember it.
+
+The result is recorded in the knowledge base as a *local run* (source ``local``) with the
+dataset's meta-features, so later recommendations learn from what users did. Transformed
+folds are cached by (data, split, preprocessing steps): a second pipeline that shares its
+preprocessing with one already evaluated on the same data skips that work.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+import warnings
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import clone
+from sklearn.model_selection import KFold, StratifiedKFold
+from sklearn.pipeline import Pipeline
+
+from mile_meta import __version__
+from mile_meta.data import Dataset
+from mile_meta.errors import MileMetaError
+from mile_meta.metrics import Metric, default_metric, resolve_metric
+from mile_meta.pipelines import PipelineSpec, build_pipeline, component_info, family_of, make_spec
+from mile_meta.records import (
+    DatasetRecord,
+    EvaluationRecord,
+    PipelineRecord,
+    QualityRecord,
+    Record,
+    SourceInfo,
+    TaskRecord,
+)
+
+if TYPE_CHECKING:
+    from mile_meta.kb import KnowledgeBase
+
+__all__ = [
+    "EvaluationResult",
+    "FoldCache",
+    "evaluate_pipeline",
+    "record_local_runs",
+    "resolve_pipeline",
+    "score_predictions",
+]
+
+LOCAL_SOURCE = "local"
+
+
+@dataclass(frozen=True)
+class EvaluationResult:
+    """Cross-validated score of one pipeline on one dataset.
+
+    ``mean``/``std`` are in the metric's unit over ``fold_scores``; ``fit_seconds`` is the mean
+    time to fit one fold (preprocessing included, even when it came from the cache).
+    """
+
+    pipeline_id: str
+    spec: PipelineSpec
+    family: str
+    metric: str
+    higher_is_better: bool
+    mean: float
+    std: float
+    fold_scores: tuple[float, ...]
+    fit_seconds: float
+    total_seconds: float
+    seed: int
+    n_folds: int
+    dataset_id: str
+    dataset_name: str
+    cached_folds: int
+    train_size: int | None = None
+    error: str | None = None
+
+
+class FoldCache:
+    """Transformed train/test folds keyed by data, split and preprocessing steps.
+
+    In memory (bounded by ``max_entries``) and, with ``folder``, on disk as ``.npz`` files so a
+    later process (the next ``mile-meta evaluate``) reuses them too.
+    """
+
+    def __init__(self, folder: Path | None = None, max_entries: int = 64) -> None:
+        self.folder = folder
+        self.max_entries = max_entries
+        self._memory: OrderedDict[str, tuple[Any, Any, float]] = OrderedDict()
+        self.hits = 0
+        self.misses = 0
+
+    @staticmethod
+    def key(fingerprint: str, split: str, preprocessing: tuple[Any, ...]) -> str:
+        text = json.dumps([fingerprint, split, [s.to_dict() for s in preprocessing]], sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+    def get(self, key: str) -> tuple[Any, Any, float] | None:
+        if key in self._memory:
+            self._memory.move_to_end(key)
+            self.hits += 1
+            return self._memory[key]
+        if self.folder is not None:
+            path = self.folder / f"{key}.npz"
+            if path.exists():
+                try:
+                    with np.load(path, allow_pickle=False) as stored:
+                        entry = (stored["train"], stored["test"], float(stored["seconds"]))
+                except (OSError, ValueError, KeyError):
+                    path.unlink(missing_ok=True)
+                else:
+                    self._remember(key, entry)
+                    self.hits += 1
+                    return entry
+        self.misses += 1
+        return None
+
+    def put(self, key: str, train: Any, test: Any, seconds: float) -> None:
+        self._remember(key, (train, test, seconds))
+        if self.folder is not None and isinstance(train, np.ndarray) and isinstance(test, np.ndarray):
+            if train.dtype == object or test.dtype == object:
+                return
+            self.folder.mkdir(parents=True, exist_ok=True)
+            partial = self.folder / f"{key}.partial.npz"
+            np.savez(partial, train=train, test=test, seconds=np.array(seconds))
+            partial.replace(self.folder / f"{key}.npz")
+
+    def _remember(self, key: str, entry: tuple[Any, Any, float]) -> None:
+        self._memory[key] = entry
+        self._memory.move_to_end(key)
+        while len(self._memory) > self.max_entries:
+            self._memory.popitem(last=False)
+
+
+def resolve_pipeline(reference: str | PipelineSpec, kb: KnowledgeBase | None = None) -> PipelineSpec:
+    """A spec from a spec, JSON text, a knowledge-base pipeline id, a corpus origin key
+    (e.g. the LCDB learner ``sklearn.ensemble.RandomForestClassifier``) or a component name."""
+    if isinstance(reference, PipelineSpec):
+        return reference
+    text = reference.strip()
+    if text.startswith("{"):
+        try:
+            return PipelineSpec.from_json(text)
+        except ValueError as error:
+            raise MileMetaError(f"pipeline JSON is not a spec ({error})") from error
+    if kb is not None:
+        row = kb.db.execute(
+            "SELECT spec_json, runnable FROM pipelines WHERE pipeline_id = ?", [text]
+        ).fetchone()
+        if row is None:
+            row = kb.db.execute(
+                "SELECT p.spec_json, p.runnable FROM pipeline_origins o JOIN pipelines p"
+                " ON p.pipeline_id = o.pipeline_id WHERE o.origin_key = ? ORDER BY o.source LIMIT 1",
+                [text],
+            ).fetchone()
+        if row is not None:
+            if not row[1]:
+                raise MileMetaError(
+                    f"pipeline {text!r} cannot be built (its corpus description did not translate); pick another"
+                )
+            return PipelineSpec.from_json(row[0])
+    try:
+        return make_spec(text.rsplit(".", 1)[-1])
+    except ValueError:
+        raise MileMetaError(
+            f"unknown pipeline {text!r}; pass a pipeline id, a corpus name such as "
+            "'sklearn.ensemble.RandomForestClassifier', a component such as 'LGBMClassifier', or spec JSON"
+        ) from None
+
+
+def _check_task(spec: PipelineSpec, task_type: str) -> None:
+    kind = component_info(spec.estimator.component).kind
+    wanted = "regressor" if task_type == "regression" else "classifier"
+    if kind != wanted:
+        raise MileMetaError(
+            f"{spec.estimator.component} is a {kind} but the task is {task_type}; pick a {wanted}"
+        )
+
+
+def _positive_scores(estimator: Any, X: Any) -> Any:
+    if hasattr(estimator, "predict_proba"):
+        try:
+            return estimator.predict_proba(X)
+        except (AttributeError, NotImplementedError):
+            pass
+    return estimator.decision_function(X)
+
+
+def score_predictions(metric: Metric, estimator: Any, X: Any, y: Any) -> float:
+    """Score a fitted estimator on (X, y) under ``metric``."""
+    from sklearn import metrics as skm
+
+    name = metric.name
+    if name in ("area_under_roc_curve", "log_loss"):
+        classes = list(estimator.classes_)
+        scores = _positive_scores(estimator, X)
+        if name == "log_loss":
+            if not hasattr(estimator, "predict_proba"):
+                raise MileMetaError(f"{type(estimator).__name__} gives no probabilities; log_loss needs them")
+            return float(skm.log_loss(y, scores, labels=classes))
+        scores = np.asarray(scores)
+        if len(classes) == 2:
+            positive = scores[:, 1] if scores.ndim == 2 else scores
+            return float(skm.roc_auc_score(y, positive))
+        if scores.ndim == 2 and not hasattr(estimator, "predict_proba"):
+            scores = np.exp(scores - scores.max(axis=1, keepdims=True))
+        scores = scores / scores.sum(axis=1, keepdims=True)
+        return float(skm.roc_auc_score(y, scores, multi_class="ovr", labels=classes))
+    predicted = estimator.predict(X)
+    if name == "predictive_accuracy":
+        return float(skm.accuracy_score(y, predicted))
+    if name == "balanced_accuracy":
+        return float(skm.balanced_accuracy_score(y, predicted))
+    if name == "balanced_error_rate":
+        return 1.0 - float(skm.balanced_accuracy_score(y, predicted))
+    if name == "f_measure":
+        average = "binary" if len(np.unique(y)) <= 2 and len(getattr(estimator, "classes_", [])) <= 2 else "macro"
+        if average == "binary":
+            return float(skm.f1_score(y, predicted, pos_label=estimator.classes_[1]))
+        return float(skm.f1_score(y, predicted, average="macro"))
+    if name == "root_mean_squared_error":
+        return float(np.sqrt(skm.mean_squared_error(y, predicted)))
+    if name == "mean_absolute_error":
+        return float(skm.mean_absolute_error(y, predicted))
+    if name == "r2":
+        return float(skm.r2_score(y, predicted))
+    raise MileMetaError(f"metric {name!r} is not implemented for evaluation")
+
+
+def _splits(dataset: Dataset, n_folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    y = dataset.target
+    if dataset.task_type == "regression":
+        splitter: Any = KFold(n_splits=n_folds, shuffle=True, random_state=seed)
+        return list(splitter.split(dataset.frame))
+    smallest = int(y.value_counts().min())
+    if smallest < 2:
+        raise MileMetaError(
+            f"the rarest class of {dataset.name} has {smallest} example; cross-validation needs at least 2 per class"
+        )
+    splitter = StratifiedKFold(n_splits=min(n_folds, smallest), shuffle=True, random_state=seed)
+    return list(splitter.split(dataset.frame, y))
+
+
+def evaluate_pipeline(
+    pipeline: str | PipelineSpec,
+    dataset: Dataset,
+    *,
+    metric: str | None = None,
+    cv: int = 5,
+    seed: int = 0,
+    kb: KnowledgeBase | None = None,
+    record: bool = True,
+    cache: FoldCache | None = None,
+    rows: np.ndarray | None = None,
+) -> EvaluationResult:
+    """Cross-validate one pipeline on ``dataset`` and (with ``kb`` and ``record``) record it.
+
+    ``rows`` restricts the evaluation to a subsample (the fidelity schedule of the search);
+    its results are recorded with ``train_size`` set.
+    """
+    started = time.perf_counter()
+    spec = resolve_pipeline(pipeline, kb)
+    _check_task(spec, dataset.task_type)
+    chosen = resolve_metric(metric) if metric else default_metric(dataset.task_type)
+    if dataset.task_type not in chosen.task_types:
+        raise MileMetaError(
+            f"metric {chosen.name} does not apply to {dataset.task_type} tasks; use one of "
+            + ", ".join(m for m, info in _metrics().items() if dataset.task_type in info.task_types)
+        )
+    if cv < 2:
+        raise MileMetaError(f"--cv must be at least 2, got {cv}")
+    working = dataset
+    if rows is not None:
+        working = Dataset(
+            name=dataset.name,
+            frame=dataset.frame.iloc[rows].reset_index(drop=True),
+            target=dataset.target.iloc[rows].reset_index(drop=True),
+            task_type=dataset.task_type,
+            path=dataset.path,
+        )
+    folds = _splits(working, cv, seed)
+    template = build_pipeline(spec, random_state=seed)
+    preprocessing_steps = template.steps[:-1]
+    X, y = working.frame, working.target
+    scores: list[float] = []
+    fit_times: list[float] = []
+    cached = 0
+    for index, (train, test) in enumerate(folds):
+        fold_started = time.perf_counter()
+        key = FoldCache.key(working.fingerprint, f"{cv}:{seed}:{index}:{len(y)}", spec.preprocessing)
+        entry = cache.get(key) if cache is not None else None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if entry is not None:
+                X_train, X_test, preprocessing_seconds = entry
+                cached += 1
+            else:
+                prep_started = time.perf_counter()
+                preprocessor = Pipeline([(name, clone(step)) for name, step in preprocessing_steps])
+                X_train = preprocessor.fit_transform(X.iloc[train], y.iloc[train])
+                X_test = preprocessor.transform(X.iloc[test])
+                preprocessing_seconds = time.perf_counter() - prep_started
+                if cache is not None:
+                    cache.put(key, X_train, X_test, preprocessing_seconds)
+            estimator = clone(template.steps[-1][1])
+            estimator.fit(X_train, y.iloc[train])
+            fit_times.append(time.perf_counter() - fold_started + (preprocessing_seconds if entry else 0.0))
+            scores.append(score_predictions(chosen, estimator, X_test, y.iloc[test]))
+    result = EvaluationResult(
+        pipeline_id=spec.pipeline_id,
+        spec=spec,
+        family=family_of(spec),
+        metric=chosen.name,
+        higher_is_better=chosen.higher_is_better,
+        mean=float(np.mean(scores)),
+        std=float(np.std(scores)),
+        fold_scores=tuple(scores),
+        fit_seconds=float(np.mean(fit_times)),
+        total_seconds=time.perf_counter() - started,
+        seed=seed,
+        n_folds=len(folds),
+        dataset_id=dataset.dataset_id,
+        dataset_name=dataset.name,
+        cached_folds=cached,
+        train_size=None if rows is None else len(rows),
+    )
+    if kb is not None and record:
+        record_local_runs(kb, dataset, [result])
+    return result
+
+
+def _metrics() -> dict[str, Metric]:
+    from mile_meta.metrics import METRICS
+
+    return METRICS
+
+
+def _local_dataset_records(dataset: Dataset) -> list[Record]:
+    from mile_meta.metafeatures import compute_metafeatures
+
+    records: list[Record] = [
+        DatasetRecord(
+            dataset.dataset_id,
+            dataset.name,
+            None,
+            n_rows=len(dataset.frame),
+            n_features=dataset.frame.shape[1] + 1,
+            n_classes=dataset.n_classes,
+            origin_key=str(dataset.path or dataset.name),
+        )
+    ]
+    meta_features = compute_metafeatures(
+        dataset.frame, dataset.target, task_type=dataset.task_type, time_budget_seconds=2.0
+    )
+    records.extend(
+        QualityRecord(dataset.dataset_id, name, float(value))
+        for name, value in meta_features.values.items()
+    )
+    return records
+
+
+def record_local_runs(kb: KnowledgeBase, dataset: Dataset, results: list[EvaluationResult]) -> None:
+    """Write local runs (one evaluation per fold) with the dataset and its meta-features."""
+    records: list[Record] = []
+    has_dataset = kb.db.execute(
+        "SELECT 1 FROM dataset_origins WHERE dataset_id = ? AND source = ?",
+        [dataset.dataset_id, LOCAL_SOURCE],
+    ).fetchone()
+    if not has_dataset:
+        records.extend(_local_dataset_records(dataset))
+    for result in results:
+        if result.error is not None:
+            continue
+        records.append(
+            TaskRecord(
+                f"local:{dataset.fingerprint}:{dataset.task_type}",
+                dataset.dataset_id,
+                dataset.task_type,
+                target=str(dataset.target.name),
+                estimation_procedure=f"{result.n_folds}-fold cross-validation, seed {result.seed}",
+            )
+        )
+        records.append(
+            PipelineRecord(
+                result.pipeline_id,
+                result.spec.to_json(),
+                result.family,
+                origin_key=f"local:{result.pipeline_id}",
+                runnable=True,
+                task_type=dataset.task_type,
+            )
+        )
+        for fold, value in enumerate(result.fold_scores):
+            records.append(
+                EvaluationRecord(
+                    dataset_id=dataset.dataset_id,
+                    pipeline_id=result.pipeline_id,
+                    metric=result.metric,
+                    value=value,
+                    higher_is_better=result.higher_is_better,
+                    task_id=f"local:{dataset.fingerprint}:{dataset.task_type}",
+                    fold=fold,
+                    seed=result.seed,
+                    runtime_seconds=result.fit_seconds,
+                    train_size=result.train_size,
+                )
+            )
+    info = SourceInfo(
+        LOCAL_SOURCE,
+        __version__,
+        "the user's own data and runs",
+        description="Pipelines evaluated by mile-meta on the user's datasets.",
+    )
+    with kb.transaction():
+        kb.write_records(records, LOCAL_SOURCE)
+        kb.record_source(info, kb.source_counts(LOCAL_SOURCE))
+
+
+def results_frame(results: list[EvaluationResult]) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {
+                "pipeline_id": r.pipeline_id,
+                "family": r.family,
+                "metric": r.metric,
+                "mean": r.mean,
+                "std": r.std,
+                "fit_seconds": r.fit_seconds,
+            }
+            for r in results
+        ]
+    )
