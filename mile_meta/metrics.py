@@ -27,37 +27,58 @@ _CLASSIFICATION = ("binary", "multiclass")
 METRICS: dict[str, Metric] = {
     metric.name: metric
     for metric in [
-        Metric("predictive_accuracy", True, _CLASSIFICATION, "fraction classified right", ("accuracy", "acc")),
+        Metric(
+            "predictive_accuracy",
+            True,
+            _CLASSIFICATION,
+            "fraction classified right",
+            ("accuracy", "acc"),
+        ),
         Metric("balanced_accuracy", True, _CLASSIFICATION, "mean recall over classes", ("bacc",)),
         Metric(
-            "balanced_error_rate", False, _CLASSIFICATION,
-            "1 - balanced accuracy (Oboe's measure)", ("ber",),
+            "balanced_error_rate",
+            False,
+            _CLASSIFICATION,
+            "1 - balanced accuracy (Oboe's measure)",
+            ("ber",),
         ),
         Metric(
-            "area_under_roc_curve", True, _CLASSIFICATION,
-            "ROC AUC (one-vs-rest, macro, for multiclass)", ("roc_auc", "auc"),
+            "area_under_roc_curve",
+            True,
+            _CLASSIFICATION,
+            "ROC AUC (one-vs-rest, macro, for multiclass)",
+            ("roc_auc", "auc"),
         ),
         Metric("f_measure", True, _CLASSIFICATION, "F1 (macro for multiclass)", ("f1",)),
-        Metric("log_loss", False, _CLASSIFICATION, "cross-entropy of predicted probabilities", ("logloss",)),
         Metric(
-            "root_mean_squared_error", False, ("regression",),
-            "RMSE in the target's unit", ("rmse",),
+            "log_loss",
+            False,
+            _CLASSIFICATION,
+            "cross-entropy of predicted probabilities",
+            ("logloss",),
+        ),
+        Metric(
+            "root_mean_squared_error",
+            False,
+            ("regression",),
+            "RMSE in the target's unit",
+            ("rmse",),
         ),
         Metric("mean_absolute_error", False, ("regression",), "MAE in the target's unit", ("mae",)),
         Metric("r2", True, ("regression",), "coefficient of determination", ("r_squared",)),
     ]
 }
 
-_ALIASES = {alias: metric.name for metric in METRICS.values() for alias in (metric.name, *metric.aliases)}
+_ALIASES = {
+    alias: metric.name for metric in METRICS.values() for alias in (metric.name, *metric.aliases)
+}
 
 
 def resolve_metric(name: str) -> Metric:
     """The metric called ``name`` or one of its aliases (``accuracy``, ``roc_auc``, ``rmse``)."""
     key = name.strip().lower()
     if key not in _ALIASES:
-        raise MileMetaError(
-            f"unknown metric {name!r}; use one of {', '.join(sorted(METRICS))}"
-        )
+        raise MileMetaError(f"unknown metric {name!r}; use one of {', '.join(sorted(METRICS))}")
     return METRICS[_ALIASES[key]]
 
 

@@ -61,8 +61,12 @@ def _check_records(records: Iterable[Record], limit: int | None) -> dict[str, in
             assert record.dataset_id in datasets, f"task of unknown dataset {record.dataset_id}"
             counts["tasks"] += 1
         elif isinstance(record, EvaluationRecord):
-            assert record.dataset_id in datasets, f"evaluation of unknown dataset {record.dataset_id}"
-            assert record.pipeline_id in pipelines, f"evaluation of unknown pipeline {record.pipeline_id}"
+            assert record.dataset_id in datasets, (
+                f"evaluation of unknown dataset {record.dataset_id}"
+            )
+            assert record.pipeline_id in pipelines, (
+                f"evaluation of unknown pipeline {record.pipeline_id}"
+            )
             counts["evaluations"] += 1
         else:
             raise AssertionError(f"not a knowledge-base record: {type(record).__name__}")

@@ -18,7 +18,9 @@ from mile_meta.corpora import CORPUS_PACKAGES, build_snapshot, default_snapshot_
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--cache", type=Path, default=None, help="download cache (default: user cache)")
+    parser.add_argument(
+        "--cache", type=Path, default=None, help="download cache (default: user cache)"
+    )
     parser.add_argument("--out", type=Path, default=default_snapshot_dir(), help="snapshot folder")
     parser.add_argument("--source", action="append", choices=sorted(CORPUS_PACKAGES), default=None)
     args = parser.parse_args()

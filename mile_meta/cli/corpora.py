@@ -21,13 +21,19 @@ def command() -> None:
 
 
 @command.command("fetch")
-@click.option("--source", "sources", multiple=True, help="Corpus to fetch (repeatable; default all).")
 @click.option(
-    "--cache", type=click.Path(file_okay=False, path_type=Path), default=None,
+    "--source", "sources", multiple=True, help="Corpus to fetch (repeatable; default all)."
+)
+@click.option(
+    "--cache",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
     help="Download cache (default: $MILE_META_CACHE or the per-user cache folder).",
 )
 @click.option(
-    "--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
     help="Snapshot folder to write (default: the checkout's corpora/).",
 )
 def fetch(sources: tuple[str, ...], cache: Path | None, out: Path | None) -> None:
@@ -50,7 +56,9 @@ def fetch(sources: tuple[str, ...], cache: Path | None, out: Path | None) -> Non
 
 
 @command.command("info")
-@click.option("--corpora", "snapshot_dir", type=click.Path(file_okay=False, path_type=Path), default=None)
+@click.option(
+    "--corpora", "snapshot_dir", type=click.Path(file_okay=False, path_type=Path), default=None
+)
 @json_option
 def info(snapshot_dir: Path | None, as_json: bool) -> None:
     """Versions, licences and checksums of the snapshot in use.

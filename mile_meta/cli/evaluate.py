@@ -17,9 +17,16 @@ from mile_meta.cli._common import echo_json, json_option, kb_option
     required=True,
     help="Pipeline id, corpus name (e.g. sklearn.ensemble.RandomForestClassifier), component or spec JSON.",
 )
-@click.option("--metric", default=None, help="Metric (default: balanced_accuracy / root_mean_squared_error).")
-@click.option("--task", "task_type", type=click.Choice(["binary", "multiclass", "regression"]), default=None,
-              help="Override the inferred task type.")
+@click.option(
+    "--metric", default=None, help="Metric (default: balanced_accuracy / root_mean_squared_error)."
+)
+@click.option(
+    "--task",
+    "task_type",
+    type=click.Choice(["binary", "multiclass", "regression"]),
+    default=None,
+    help="Override the inferred task type.",
+)
 @click.option("--cv", default=5, show_default=True, help="Number of cross-validation folds.")
 @click.option("--seed", default=0, show_default=True, help="Seed of the folds and the estimator.")
 @click.option("--no-record", is_flag=True, help="Do not record the run in the knowledge base.")
@@ -52,7 +59,14 @@ def command(
     cache = FoldCache(cache_dir() / "folds")
     with KnowledgeBase.open(kb_path) as kb:
         result = evaluate_pipeline(
-            pipeline, dataset, metric=metric, cv=cv, seed=seed, kb=kb, record=not no_record, cache=cache
+            pipeline,
+            dataset,
+            metric=metric,
+            cv=cv,
+            seed=seed,
+            kb=kb,
+            record=not no_record,
+            cache=cache,
         )
     if as_json:
         echo_json(
@@ -77,7 +91,11 @@ def command(
     click.echo(
         f"{result.metric}: {result.mean:.4f} ± {result.std:.4f} over {result.n_folds} folds "
         f"(seed {result.seed}); fit {result.fit_seconds:.2f} s per fold"
-        + (f"; {result.cached_folds} folds reused cached preprocessing" if result.cached_folds else "")
+        + (
+            f"; {result.cached_folds} folds reused cached preprocessing"
+            if result.cached_folds
+            else ""
+        )
     )
     if not no_record:
         click.echo(f"recorded as a local run of {result.dataset_id}")

@@ -37,7 +37,9 @@ def command() -> None:
 )
 @kb_option
 @json_option
-def build(sources: tuple[str, ...], snapshot_dir: Path | None, kb_path: Path | None, as_json: bool) -> None:
+def build(
+    sources: tuple[str, ...], snapshot_dir: Path | None, kb_path: Path | None, as_json: bool
+) -> None:
     """Ingest the offline corpora into the knowledge base (idempotent, one transaction per source).
 
     \b
@@ -61,7 +63,9 @@ def build(sources: tuple[str, ...], snapshot_dir: Path | None, kb_path: Path | N
             task = progress.add_task(f"ingesting {name}", total=estimate)
             return lambda done: progress.update(task, completed=done)
 
-        reports = build_knowledge_base(kb_path, sources or None, snapshot_dir=snapshot_dir, on_source=on_source)
+        reports = build_knowledge_base(
+            kb_path, sources or None, snapshot_dir=snapshot_dir, on_source=on_source
+        )
     if as_json:
         echo_json([dataclasses.asdict(report) for report in reports])
         return
@@ -88,7 +92,9 @@ def stats(kb_path: Path | None, as_json: bool) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"{result.path} (schema v{result.schema_version}, {result.size_bytes / 1e6:.1f} MB)")
+    table = Table(
+        title=f"{result.path} (schema v{result.schema_version}, {result.size_bytes / 1e6:.1f} MB)"
+    )
     entities = list(result.totals)
     table.add_column("source")
     for entity in entities:
@@ -97,7 +103,9 @@ def stats(kb_path: Path | None, as_json: bool) -> None:
         table.add_row(name, *(f"{counts.get(entity, 0):,}" for entity in entities))
     table.add_row("[bold]total[/bold]", *(f"{result.totals[entity]:,}" for entity in entities))
     Console().print(table)
-    click.echo(f"runnable pipelines: {result.runnable_pipelines:,} of {result.totals['pipelines']:,}")
+    click.echo(
+        f"runnable pipelines: {result.runnable_pipelines:,} of {result.totals['pipelines']:,}"
+    )
 
 
 @command.group("show")
@@ -167,8 +175,12 @@ def query(sql: str, kb_path: Path | None, as_json: bool) -> None:
 
 
 @command.command("components")
-@click.option("--metric", default="balanced_error_rate", show_default=True, help="Metric to rank by.")
-@click.option("--top", default=1, show_default=True, help="Count a win when in the top N of a dataset.")
+@click.option(
+    "--metric", default="balanced_error_rate", show_default=True, help="Metric to rank by."
+)
+@click.option(
+    "--top", default=1, show_default=True, help="Count a win when in the top N of a dataset."
+)
 @kb_option
 @json_option
 def components(metric: str, top: int, kb_path: Path | None, as_json: bool) -> None:

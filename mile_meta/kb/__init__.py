@@ -1,5 +1,6 @@
 """The knowledge base: SQLite store (source of truth) and its networkx projection."""
 
+from mile_meta.kb._build import build_knowledge_base
 from mile_meta.kb._store import (
     BestPipeline,
     DatasetSummary,
@@ -8,7 +9,6 @@ from mile_meta.kb._store import (
     KnowledgeBaseStats,
     evaluation_id,
 )
-from mile_meta.kb._build import build_knowledge_base
 from mile_meta.kb.graph import build_graph, component_wins
 
 __all__ = [

@@ -263,7 +263,13 @@ class KnowledgeBase:
         """Delete every row written by source ``name`` (and what only it referred to)."""
         context = contextlib.nullcontext() if _inside_transaction else self.transaction()
         with context:
-            for table in ("qualities", "dataset_origins", "tasks", "pipeline_origins", "evaluations"):
+            for table in (
+                "qualities",
+                "dataset_origins",
+                "tasks",
+                "pipeline_origins",
+                "evaluations",
+            ):
                 self.db.execute(f"DELETE FROM {table} WHERE source = ?", [name])
             self.db.execute("DELETE FROM sources WHERE name = ?", [name])
             self._remove_orphans()
@@ -367,7 +373,10 @@ class KnowledgeBase:
             conn.executemany(
                 "INSERT OR IGNORE INTO pipelines (pipeline_id, spec_json, family, task_type, runnable)"
                 " VALUES (?, ?, ?, ?, ?)",
-                [(p.pipeline_id, p.spec_json, p.family, p.task_type, int(p.runnable)) for p in pipelines],
+                [
+                    (p.pipeline_id, p.spec_json, p.family, p.task_type, int(p.runnable))
+                    for p in pipelines
+                ],
             )
             conn.executemany(
                 "INSERT OR REPLACE INTO pipeline_origins (pipeline_id, source, origin_key) VALUES (?, ?, ?)",
@@ -412,10 +421,14 @@ class KnowledgeBase:
             return int(self.db.execute(sql, [source]).fetchone()[0])
 
         return {
-            "datasets": count("SELECT count(DISTINCT dataset_id) FROM dataset_origins WHERE source = ?"),
+            "datasets": count(
+                "SELECT count(DISTINCT dataset_id) FROM dataset_origins WHERE source = ?"
+            ),
             "qualities": count("SELECT count(*) FROM qualities WHERE source = ?"),
             "tasks": count("SELECT count(*) FROM tasks WHERE source = ?"),
-            "pipelines": count("SELECT count(DISTINCT pipeline_id) FROM pipeline_origins WHERE source = ?"),
+            "pipelines": count(
+                "SELECT count(DISTINCT pipeline_id) FROM pipeline_origins WHERE source = ?"
+            ),
             "evaluations": count("SELECT count(*) FROM evaluations WHERE source = ?"),
         }
 
@@ -442,9 +455,7 @@ class KnowledgeBase:
             self.db.execute("SELECT count(*) FROM pipelines WHERE runnable = 1").fetchone()[0]
         )
         size = sum(
-            path.stat().st_size
-            for path in (self.path, Path(f"{self.path}-wal"))
-            if path.exists()
+            path.stat().st_size for path in (self.path, Path(f"{self.path}-wal")) if path.exists()
         )
         return KnowledgeBaseStats(
             path=str(self.path),
@@ -460,10 +471,7 @@ class KnowledgeBase:
         """A dataset id from an OpenML id, a dataset id (``openml:31``) or a name."""
         text = str(key).strip()
         candidates: list[str]
-        if text.isdigit():
-            candidates = [f"openml:{int(text)}"]
-        else:
-            candidates = [text]
+        candidates = [f"openml:{int(text)}"] if text.isdigit() else [text]
         for candidate in candidates:
             if self.db.execute(
                 "SELECT 1 FROM datasets WHERE dataset_id = ?", [candidate]
@@ -481,7 +489,7 @@ class KnowledgeBase:
         if not rows:
             raise KnowledgeBaseError(
                 f"no dataset {text!r} in {self.path}; list some with "
-                "`mile-meta kb query \"SELECT dataset_id, name FROM datasets LIMIT 20\"`"
+                '`mile-meta kb query "SELECT dataset_id, name FROM datasets LIMIT 20"`'
             )
         return str(rows[0][0])
 
@@ -565,7 +573,9 @@ class KnowledgeBase:
             best_pipelines=best,
         )
 
-    def query(self, sql: str, params: Iterable[Any] = ()) -> tuple[list[str], list[tuple[Any, ...]]]:
+    def query(
+        self, sql: str, params: Iterable[Any] = ()
+    ) -> tuple[list[str], list[tuple[Any, ...]]]:
         """Run read-only SQL; any statement that would write is refused."""
         uri = f"{self.path.resolve().as_uri()}?mode=ro"
         connection = sqlite3.connect(uri, uri=True)

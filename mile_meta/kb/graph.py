@@ -38,7 +38,9 @@ def build_graph(
         graph.add_node(f"source:{name}", kind="source", version=version)
     for dataset_id, name in kb.db.execute("SELECT dataset_id, name FROM datasets"):
         graph.add_node(f"dataset:{dataset_id}", kind="dataset", name=name)
-    for dataset_id, source in kb.db.execute("SELECT DISTINCT dataset_id, source FROM dataset_origins"):
+    for dataset_id, source in kb.db.execute(
+        "SELECT DISTINCT dataset_id, source FROM dataset_origins"
+    ):
         graph.add_edge(f"dataset:{dataset_id}", f"source:{source}", kind="derived-from")
     for pipeline_id, spec_json, family in kb.db.execute(
         "SELECT pipeline_id, spec_json, family FROM pipelines"
@@ -53,7 +55,9 @@ def build_graph(
             component = f"component:{step.get('component')}"
             graph.add_node(component, kind="component")
             graph.add_edge(node, component, kind="has-component", position=position)
-    for pipeline_id, source in kb.db.execute("SELECT DISTINCT pipeline_id, source FROM pipeline_origins"):
+    for pipeline_id, source in kb.db.execute(
+        "SELECT DISTINCT pipeline_id, source FROM pipeline_origins"
+    ):
         graph.add_edge(f"pipeline:{pipeline_id}", f"source:{source}", kind="derived-from")
 
     metric_filter = ""
@@ -68,7 +72,9 @@ def build_graph(
     ).fetchall()
     by_dataset_metric: dict[tuple[str, str], list[tuple[float, str, bool]]] = {}
     for pipeline_id, dataset_id, metric, value, higher in rows:
-        by_dataset_metric.setdefault((dataset_id, metric), []).append((value, pipeline_id, bool(higher)))
+        by_dataset_metric.setdefault((dataset_id, metric), []).append(
+            (value, pipeline_id, bool(higher))
+        )
     for (dataset_id, metric), results in by_dataset_metric.items():
         higher = results[0][2]
         results.sort(key=lambda item: -item[0] if higher else item[0])
@@ -86,7 +92,9 @@ def build_graph(
             "SELECT dataset_id, name, value FROM qualities"
         ):
             graph.add_node(f"quality:{name}", kind="quality")
-            graph.add_edge(f"dataset:{dataset_id}", f"quality:{name}", kind="has-quality", value=value)
+            graph.add_edge(
+                f"dataset:{dataset_id}", f"quality:{name}", kind="has-quality", value=value
+            )
     return graph
 
 

@@ -35,7 +35,8 @@ def split_columns(frame: pd.DataFrame) -> tuple[list[str], list[str]]:
     numeric = [
         column
         for column in frame.columns
-        if pd.api.types.is_numeric_dtype(frame[column]) and not pd.api.types.is_bool_dtype(frame[column])
+        if pd.api.types.is_numeric_dtype(frame[column])
+        and not pd.api.types.is_bool_dtype(frame[column])
     ]
     categorical = [column for column in frame.columns if column not in set(numeric)]
     return numeric, categorical
@@ -82,7 +83,10 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         transformers: list[tuple[str, Any, list[str]]] = []
         if numeric:
             numeric_steps: list[tuple[str, Any]] = [
-                ("impute", SimpleImputer(strategy=self.numeric_imputation, keep_empty_features=True))
+                (
+                    "impute",
+                    SimpleImputer(strategy=self.numeric_imputation, keep_empty_features=True),
+                )
             ]
             scaler = _SCALERS.get(self.scaling)
             if self.scaling not in _SCALERS:
@@ -107,7 +111,11 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
                     f"unknown categorical_encoding {self.categorical_encoding!r}; use 'onehot' or 'ordinal'"
                 )
             transformers.append(
-                ("categorical", Pipeline([("as_string", _AsString()), ("encode", encoder)]), categorical)
+                (
+                    "categorical",
+                    Pipeline([("as_string", _AsString()), ("encode", encoder)]),
+                    categorical,
+                )
             )
         self.numeric_columns_ = numeric
         self.categorical_columns_ = categorical
@@ -118,4 +126,6 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
     def transform(self, X: pd.DataFrame) -> np.ndarray:
         frame = X if isinstance(X, pd.DataFrame) else pd.DataFrame(X)
         transformed = self.transformer_.transform(frame)
-        return np.nan_to_num(np.asarray(transformed, dtype=np.float64), nan=0.0, posinf=0.0, neginf=0.0)
+        return np.nan_to_num(
+            np.asarray(transformed, dtype=np.float64), nan=0.0, posinf=0.0, neginf=0.0
+        )

@@ -44,7 +44,9 @@ class Step:
         raw = self.params
         items = raw.items() if isinstance(raw, Mapping) else raw
         checked = tuple(
-            sorted((str(key), _check_value(self.component, str(key), value)) for key, value in items)
+            sorted(
+                (str(key), _check_value(self.component, str(key), value)) for key, value in items
+            )
         )
         object.__setattr__(self, "params", checked)
 
@@ -83,7 +85,9 @@ class PipelineSpec:
     def from_dict(cls, payload: Mapping[str, Any]) -> PipelineSpec:
         try:
             steps = payload["steps"]
-            return cls(tuple(Step(s["component"], tuple(dict(s.get("params", {})).items())) for s in steps))
+            return cls(
+                tuple(Step(s["component"], tuple(dict(s.get("params", {})).items())) for s in steps)
+            )
         except (KeyError, TypeError) as error:
             raise ValueError(
                 'a pipeline spec is {"steps": [{"component": NAME, "params": {...}}, ...]}'
@@ -108,7 +112,9 @@ class PipelineSpec:
 
     def with_estimator_params(self, **params: ParamValue) -> PipelineSpec:
         merged = {**self.estimator.param_dict, **params}
-        return PipelineSpec((*self.preprocessing, Step(self.estimator.component, tuple(merged.items()))))
+        return PipelineSpec(
+            (*self.preprocessing, Step(self.estimator.component, tuple(merged.items())))
+        )
 
     def describe(self) -> str:
         """Short human-readable form: ``RandomForestClassifier(criterion=gini) ← TabularPreprocessor``."""

@@ -10,7 +10,14 @@ from pathlib import Path
 
 from mile_meta.sources._base import Source, sha256_of
 
-__all__ = ["DEFAULT_SOURCES", "Source", "available_sources", "make_source", "sha256_of", "snapshot_writers"]
+__all__ = [
+    "DEFAULT_SOURCES",
+    "Source",
+    "available_sources",
+    "make_source",
+    "sha256_of",
+    "snapshot_writers",
+]
 
 DEFAULT_SOURCES = ("oboe", "lcdb", "autosklearn")
 

@@ -43,8 +43,14 @@ LCDB_METRICS: dict[str, tuple[str, bool]] = {
     "logloss": ("log_loss", False),
 }
 _CURVE_COLUMNS = [
-    "openmlid", "learner", "size_train", "score_test_mean", "score_test_std", "count",
-    "score_valid_mean", "traintime_mean",
+    "openmlid",
+    "learner",
+    "size_train",
+    "score_test_mean",
+    "score_test_std",
+    "count",
+    "score_valid_mean",
+    "traintime_mean",
 ]
 
 
@@ -55,7 +61,8 @@ def write_lcdb_snapshot(unpacked: Path, out: Path) -> dict[str, str]:
         path = folder / f"database-{suffix}.csv"
         originals[path.name] = sha256_of(path)
         raw = pd.read_csv(
-            path, usecols=["openmlid", "learner", "size_train", "traintime", "score_valid", "score_test"]
+            path,
+            usecols=["openmlid", "learner", "size_train", "traintime", "score_valid", "score_test"],
         )
         grouped = raw.groupby(["openmlid", "learner", "size_train"], sort=True)
         curves = pd.DataFrame(
@@ -80,9 +87,13 @@ def _read(path: Path) -> pd.DataFrame:
         with gzip.open(path, "rb") as handle:
             return pd.read_csv(io.BytesIO(handle.read()))
     except FileNotFoundError:
-        raise CorpusError(f"LCDB file {path} is missing; rebuild the snapshot with `mile-meta corpora fetch`") from None
+        raise CorpusError(
+            f"LCDB file {path} is missing; rebuild the snapshot with `mile-meta corpora fetch`"
+        ) from None
     except (OSError, EOFError, ValueError, pd.errors.ParserError) as error:
-        raise CorpusError(f"LCDB file {path} is corrupt ({error}); rebuild the snapshot with `mile-meta corpora fetch`") from error
+        raise CorpusError(
+            f"LCDB file {path} is corrupt ({error}); rebuild the snapshot with `mile-meta corpora fetch`"
+        ) from error
 
 
 class LcdbSource(Source):
@@ -103,7 +114,9 @@ class LcdbSource(Source):
         archive = provenance.get("archive", {})
         if isinstance(archive, dict) and archive.get("file"):
             files = (*files, (str(archive["file"]), str(archive["sha256"])))
-        return SourceInfo(self.name, package.version, package.licence, package.url, files, package.description)
+        return SourceInfo(
+            self.name, package.version, package.licence, package.url, files, package.description
+        )
 
     def estimated_records(self) -> int:
         return 200_000
@@ -125,8 +138,12 @@ class LcdbSource(Source):
                 raise CorpusError(f"LCDB learner {learner!r} cannot be translated")
             pipeline_of[learner] = translation.spec.pipeline_id
             yield PipelineRecord(
-                translation.spec.pipeline_id, translation.spec.to_json(), family_of(translation.spec),
-                learner, True, "classification",
+                translation.spec.pipeline_id,
+                translation.spec.to_json(),
+                family_of(translation.spec),
+                learner,
+                True,
+                "classification",
             )
         quality_names = [c for c in qualities.columns if c not in ("openmlid", "Name")]
         known = set()
@@ -159,9 +176,13 @@ class LcdbSource(Source):
             frame = frame[frame["score_test_mean"].notna()]
             for openml_id in sorted(set(frame["openmlid"]) - known):
                 known.add(int(openml_id))
-                yield DatasetRecord(dataset_key(int(openml_id)), None, int(openml_id), origin_key=str(openml_id))
+                yield DatasetRecord(
+                    dataset_key(int(openml_id)), None, int(openml_id), origin_key=str(openml_id)
+                )
             columns = [frame[c].to_numpy() for c in _CURVE_COLUMNS]
-            for openml_id, learner, size, mean, std, count, _valid, time in zip(*columns, strict=True):
+            for openml_id, learner, size, mean, std, count, _valid, time in zip(
+                *columns, strict=True
+            ):
                 yield EvaluationRecord(
                     dataset_id=f"openml:{int(openml_id)}",
                     pipeline_id=pipeline_of[learner],

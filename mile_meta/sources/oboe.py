@@ -55,9 +55,13 @@ def _read_csv(path: Path) -> pd.DataFrame:
         with gzip.open(path, "rb") as handle:
             return pd.read_csv(io.BytesIO(handle.read()), index_col=0)
     except FileNotFoundError:
-        raise CorpusError(f"Oboe file {path} is missing; rebuild the snapshot with `mile-meta corpora fetch`") from None
+        raise CorpusError(
+            f"Oboe file {path} is missing; rebuild the snapshot with `mile-meta corpora fetch`"
+        ) from None
     except (OSError, EOFError, ValueError, pd.errors.ParserError) as error:
-        raise CorpusError(f"Oboe file {path} is corrupt ({error}); rebuild the snapshot with `mile-meta corpora fetch`") from error
+        raise CorpusError(
+            f"Oboe file {path} is corrupt ({error}); rebuild the snapshot with `mile-meta corpora fetch`"
+        ) from error
 
 
 class OboeSource(Source):
@@ -71,9 +75,7 @@ class OboeSource(Source):
     def info(self) -> SourceInfo:
         provenance = read_provenance(self.folder)
         package = CORPUS_PACKAGES[self.name]
-        files = tuple(
-            (f"{file}.gz", sha256_of(self.folder / f"{file}.gz")) for file in _RAW_FILES
-        )
+        files = tuple((f"{file}.gz", sha256_of(self.folder / f"{file}.gz")) for file in _RAW_FILES)
         archive = provenance.get("archive", {})
         if isinstance(archive, dict) and archive.get("file"):
             files = (*files, (str(archive["file"]), str(archive["sha256"])))
@@ -94,7 +96,8 @@ class OboeSource(Source):
         runtimes = _read_csv(self.folder / "runtime_matrix.csv.gz")
         sizes = _read_csv(self.folder / "dataset_sizes.csv.gz")
         try:
-            json.loads(gzip.open(self.folder / "classification.json.gz").read())
+            with gzip.open(self.folder / "classification.json.gz") as handle:
+                json.loads(handle.read())
         except (OSError, EOFError, ValueError) as error:
             raise CorpusError(
                 f"Oboe file {self.folder / 'classification.json.gz'} is unreadable ({error}); "
@@ -123,7 +126,13 @@ class OboeSource(Source):
             dataset_id = dataset_key(openml_id)
             rows = sizes.loc[openml_id].iloc[0] if openml_id in sizes.index else None
             encoded = sizes.loc[openml_id].iloc[1] if openml_id in sizes.index else None
-            yield DatasetRecord(dataset_id, None, openml_id, n_rows=None if rows is None else int(rows), origin_key=f"{openml_id:05d}")
+            yield DatasetRecord(
+                dataset_id,
+                None,
+                openml_id,
+                n_rows=None if rows is None else int(rows),
+                origin_key=f"{openml_id:05d}",
+            )
             yield TaskRecord(
                 task_id=f"oboe:{openml_id}",
                 dataset_id=dataset_id,

@@ -37,14 +37,20 @@ def test_build_stats_show_query(tmp_path: Path) -> None:
     stats = runner.invoke(main, ["kb", "stats", "--kb", kb, "--json"])
     payload = json.loads(stats.output)
     assert payload["per_source"]["oboe"] == {
-        "datasets": 418, "evaluations": 91_542, "pipelines": 219, "qualities": 836, "tasks": 418,
+        "datasets": 418,
+        "evaluations": 91_542,
+        "pipelines": 219,
+        "qualities": 836,
+        "tasks": 418,
     }
 
     shown = runner.invoke(main, ["kb", "show", "dataset", "31", "--kb", kb, "--json"])
     assert shown.exit_code == 0, shown.output
     assert json.loads(shown.output)["best_pipelines"]["balanced_error_rate"][0]["value"] < 0.3
 
-    query = runner.invoke(main, ["kb", "query", "SELECT count(*) AS n FROM evaluations", "--kb", kb, "--json"])
+    query = runner.invoke(
+        main, ["kb", "query", "SELECT count(*) AS n FROM evaluations", "--kb", kb, "--json"]
+    )
     assert json.loads(query.output) == [{"n": 91_542}]
 
     refused = runner.invoke(main, ["kb", "query", "DELETE FROM evaluations", "--kb", kb])
@@ -67,6 +73,8 @@ def test_kb_env_var_is_the_default(tmp_path: Path, monkeypatch) -> None:
 
 def test_unknown_source_is_refused_before_any_work(tmp_path: Path) -> None:
     path = tmp_path / "kb.sqlite"
-    result = CliRunner().invoke(main, ["kb", "build", "--source", "oboe", "--source", "nope", "--kb", str(path)])
+    result = CliRunner().invoke(
+        main, ["kb", "build", "--source", "oboe", "--source", "nope", "--kb", str(path)]
+    )
     assert result.exit_code == 2 and "unknown source 'nope'" in result.output
     assert not path.exists()

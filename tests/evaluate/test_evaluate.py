@@ -41,7 +41,9 @@ def test_shared_preprocessing_reuses_cached_folds() -> None:
     first = evaluate_pipeline("RandomForestClassifier", dataset, cv=3, cache=cache)
     second = evaluate_pipeline("ExtraTreesClassifier", dataset, cv=3, cache=cache)
     assert first.cached_folds == 0 and second.cached_folds == 3
-    third = evaluate_pipeline("LogisticRegression", dataset, cv=3, cache=cache)  # scaled one-hot: other prep
+    third = evaluate_pipeline(
+        "LogisticRegression", dataset, cv=3, cache=cache
+    )  # scaled one-hot: other prep
     assert third.cached_folds == 0
 
 
@@ -88,12 +90,34 @@ def test_parquet_and_regression(tmp_path: Path) -> None:
 def test_cli_evaluate_json(writable_kb_path: Path) -> None:
     result = CliRunner().invoke(
         main,
-        ["evaluate", str(EXAMPLE), "--target", "class", "--pipeline", "GaussianNB", "--cv", "3",
-         "--kb", str(writable_kb_path), "--json"],
+        [
+            "evaluate",
+            str(EXAMPLE),
+            "--target",
+            "class",
+            "--pipeline",
+            "GaussianNB",
+            "--cv",
+            "3",
+            "--kb",
+            str(writable_kb_path),
+            "--json",
+        ],
     )
     assert result.exit_code == 0, result.output
     payload = json.loads(result.output)
     assert payload["family"] == "naive_bayes" and payload["recorded"] is True
-    bad = CliRunner().invoke(main, ["evaluate", str(EXAMPLE), "--target", "nope", "--pipeline", "GaussianNB",
-                                    "--kb", str(writable_kb_path)])
+    bad = CliRunner().invoke(
+        main,
+        [
+            "evaluate",
+            str(EXAMPLE),
+            "--target",
+            "nope",
+            "--pipeline",
+            "GaussianNB",
+            "--kb",
+            str(writable_kb_path),
+        ],
+    )
     assert bad.exit_code == 2 and "not found" in bad.output

@@ -20,10 +20,19 @@ def _write_version_1(path: Path) -> None:
     first.upgrade(db)
     db["schema_migrations"].insert({"version": 1, "name": first.name, "applied_at": "2026-11-01"})
     db["datasets"].insert({"dataset_id": "openml:31", "name": "credit-g", "openml_id": 31})
-    db["dataset_origins"].insert({"dataset_id": "openml:31", "source": "oboe", "origin_key": "00031"})
+    db["dataset_origins"].insert(
+        {"dataset_id": "openml:31", "source": "oboe", "origin_key": "00031"}
+    )
     db["evaluations"].insert(
-        {"evaluation_id": "e1", "source": "oboe", "dataset_id": "openml:31", "pipeline_id": "p",
-         "metric": "balanced_error_rate", "value": 0.3, "higher_is_better": 0}
+        {
+            "evaluation_id": "e1",
+            "source": "oboe",
+            "dataset_id": "openml:31",
+            "pipeline_id": "p",
+            "metric": "balanced_error_rate",
+            "value": 0.3,
+            "higher_is_better": 0,
+        }
     )
     db.conn.commit()
     db.close()
@@ -39,7 +48,10 @@ def test_version_1_file_upgrades_and_keeps_its_data(tmp_path: Path) -> None:
     _write_version_1(path)
     with KnowledgeBase.open(path) as kb:
         assert kb.schema_version == all_migrations()[-1].version
-        applied = [row[0] for row in kb.db.execute("SELECT version FROM schema_migrations ORDER BY version")]
+        applied = [
+            row[0]
+            for row in kb.db.execute("SELECT version FROM schema_migrations ORDER BY version")
+        ]
         assert applied == [m.version for m in all_migrations()]
         assert kb.dataset_summary(31).name == "credit-g"
         assert kb.db.execute("SELECT value FROM evaluations").fetchone()[0] == 0.3

@@ -165,29 +165,32 @@ def test_graph_view_and_component_query(corpus_kb_path: Path) -> None:
 _finite = st.floats(allow_nan=False, allow_infinity=False, width=32)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     values=st.lists(_finite, min_size=1, max_size=20),
     quality=st.one_of(st.none(), _finite),
     name=st.text(min_size=1, max_size=20),
 )
-def test_store_round_trip(tmp_path: Path, values: list[float], quality: float | None, name: str) -> None:
+def test_store_round_trip(
+    tmp_path: Path, values: list[float], quality: float | None, name: str
+) -> None:
     records: list[Record] = [
         DatasetRecord("openml:7", name, 7, n_rows=10),
         QualityRecord("openml:7", "NumberOfClasses", quality),
         PipelineRecord("p1", '{"steps": []}', "family", "origin"),
     ]
     records += [
-        EvaluationRecord("openml:7", "p1", "predictive_accuracy", value, True, fold=fold, runtime_seconds=1.5)
+        EvaluationRecord(
+            "openml:7", "p1", "predictive_accuracy", value, True, fold=fold, runtime_seconds=1.5
+        )
         for fold, value in enumerate(values)
     ]
     path = tmp_path / f"rt-{abs(hash((tuple(values), quality, name)))}.sqlite"
     with KnowledgeBase.open(path) as kb:
         kb.ingest(ListSource(records))
-        stored = [
-            row[0]
-            for row in kb.db.execute("SELECT value FROM evaluations ORDER BY fold")
-        ]
+        stored = [row[0] for row in kb.db.execute("SELECT value FROM evaluations ORDER BY fold")]
         assert stored == values
         assert kb.db.execute("SELECT name FROM datasets").fetchone()[0] == name
         assert kb.db.execute("SELECT value FROM qualities").fetchone()[0] == quality

@@ -40,7 +40,9 @@ def small_real_data() -> tuple[pd.DataFrame, pd.Series]:
 
 def test_all_oboe_pipelines_and_lcdb_learners_translate_build_and_fit(small_real_data) -> None:
     X, y = small_real_data
-    translations = [translate_oboe(h) for h in _oboe_headers()] + [translate_lcdb(n) for n in _lcdb_learners()]
+    translations = [translate_oboe(h) for h in _oboe_headers()] + [
+        translate_lcdb(n) for n in _lcdb_learners()
+    ]
     assert len(translations) == 219 + 20
     assert all(t.exact and t.spec is not None for t in translations)
     for translation in translations:
@@ -52,25 +54,43 @@ def test_all_oboe_pipelines_and_lcdb_learners_translate_build_and_fit(small_real
 
 
 def test_oboe_translation_is_faithful() -> None:
-    spec = translate_oboe("{'algorithm': 'Logit', 'hyperparameters': {'C': 2, 'solver': 'saga', 'penalty': 'l1'}}").spec
+    spec = translate_oboe(
+        "{'algorithm': 'Logit', 'hyperparameters': {'C': 2, 'solver': 'saga', 'penalty': 'l1'}}"
+    ).spec
     assert spec is not None
     assert spec.estimator == Step.of("LogisticRegression", C=2.0, solver="saga", l1_ratio=1.0)
     assert spec.steps[0].param_dict["scaling"] == "standard"
 
 
 def test_spec_id_is_content_hash_and_order_free() -> None:
-    a = PipelineSpec((Step("TabularPreprocessor", (("scaling", "none"),)), Step("SVC", (("C", 1.0), ("kernel", "rbf")))))
-    b = PipelineSpec.from_json('{"steps":[{"component":"TabularPreprocessor","params":{"scaling":"none"}},'
-                               '{"component":"SVC","params":{"kernel":"rbf","C":1.0}}]}')
+    a = PipelineSpec(
+        (
+            Step("TabularPreprocessor", (("scaling", "none"),)),
+            Step("SVC", (("C", 1.0), ("kernel", "rbf"))),
+        )
+    )
+    b = PipelineSpec.from_json(
+        '{"steps":[{"component":"TabularPreprocessor","params":{"scaling":"none"}},'
+        '{"component":"SVC","params":{"kernel":"rbf","C":1.0}}]}'
+    )
     assert a == b and a.pipeline_id == b.pipeline_id and len(a.pipeline_id) == 16
 
 
 _estimators = sorted(name for name, info in COMPONENTS.items() if info.kind == "classifier")
-_values = st.one_of(st.integers(-5, 5), st.floats(-3, 3, allow_nan=False), st.booleans(), st.text(max_size=5), st.none())
+_values = st.one_of(
+    st.integers(-5, 5),
+    st.floats(-3, 3, allow_nan=False),
+    st.booleans(),
+    st.text(max_size=5),
+    st.none(),
+)
 
 
 @settings(max_examples=60, deadline=None)
-@given(estimator=st.sampled_from(_estimators), params=st.dictionaries(st.text(min_size=1, max_size=8), _values, max_size=4))
+@given(
+    estimator=st.sampled_from(_estimators),
+    params=st.dictionaries(st.text(min_size=1, max_size=8), _values, max_size=4),
+)
 def test_spec_json_round_trip(estimator: str, params: dict) -> None:
     spec = make_spec(estimator, params)
     again = PipelineSpec.from_json(spec.to_json())

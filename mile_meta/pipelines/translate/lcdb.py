@@ -14,7 +14,9 @@ __all__ = ["translate_lcdb"]
 
 def translate_lcdb(learner: str) -> Translation:
     if learner.startswith("SVC_"):
-        return Translation(learner, make_spec("SVC", {"kernel": learner.removeprefix("SVC_")}), True)
+        return Translation(
+            learner, make_spec("SVC", {"kernel": learner.removeprefix("SVC_")}), True
+        )
     class_name = learner.rsplit(".", 1)[-1]
     if class_name not in COMPONENTS:
         return Translation(learner, None, False, (f"no component for LCDB learner {learner!r}",))

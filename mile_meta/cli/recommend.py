@@ -1,0 +1,159 @@
+"""``mile-meta recommend``: what to try first on a dataset, and why."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from mile_meta.cli._common import echo_json, json_option, kb_option
+
+
+def report_to_dict(report: object) -> dict[str, object]:
+    """JSON-ready form of a :class:`~mile_meta.recommend.RecommendationReport`."""
+    from mile_meta.recommend import RecommendationReport
+
+    assert isinstance(report, RecommendationReport)
+    return {
+        "dataset": report.dataset_name,
+        "task_type": report.task_type,
+        "metric": report.metric,
+        "higher_is_better": report.higher_is_better,
+        "knowledge_base_metric": report.knowledge_base_metric,
+        "meta_learner": report.meta_learner,
+        "seconds": report.seconds,
+        "excluded_datasets": list(report.excluded_datasets),
+        "recommendations": [
+            {
+                "rank": r.rank,
+                "pipeline_id": r.pipeline_id,
+                "family": r.family,
+                "origin_key": r.origin_key,
+                "description": r.spec.describe(),
+                "spec": r.spec.to_dict(),
+                "predicted_score": r.predicted_score,
+                "interval": [r.lower, r.upper],
+                "expected_fit_seconds": r.expected_fit_seconds,
+                "observed_score": r.observed_score,
+                "evidence": [
+                    {
+                        "dataset_id": e.dataset_id,
+                        "dataset_name": e.dataset_name,
+                        "distance": e.distance,
+                        "score": e.score,
+                        "rank_on_dataset": e.rank_on_dataset,
+                    }
+                    for e in r.evidence
+                ],
+            }
+            for r in report.recommendations
+        ],
+        "probes": [
+            {
+                "pipeline_id": p.pipeline_id,
+                "mean": p.mean,
+                "std": p.std,
+                "fit_seconds": p.fit_seconds,
+            }
+            for p in report.probes
+        ],
+        "meta_features": dict(report.meta_features),
+    }
+
+
+@click.command("recommend")
+@click.argument("data", type=click.Path(path_type=Path))
+@click.option("--target", required=True, help="Name of the target column.")
+@click.option("--top", default=10, show_default=True, help="How many pipelines to list.")
+@click.option(
+    "--metric", default=None, help="Metric (default: balanced_accuracy / root_mean_squared_error)."
+)
+@click.option(
+    "--task",
+    "task_type",
+    type=click.Choice(["binary", "multiclass", "regression"]),
+    default=None,
+    help="Override the inferred task type.",
+)
+@click.option(
+    "--probe",
+    default=0,
+    show_default=True,
+    help="Cross-validate the N best on your data and re-rank with what they scored (adaptive).",
+)
+@click.option(
+    "--exclude-dataset",
+    "exclude",
+    multiple=True,
+    help="Knowledge-base dataset to ignore (OpenML id or id; repeatable), for leakage-free tests.",
+)
+@click.option("--seed", default=0, show_default=True, help="Seed of the probes' folds.")
+@kb_option
+@json_option
+def command(
+    data: Path,
+    target: str,
+    top: int,
+    metric: str | None,
+    task_type: str | None,
+    probe: int,
+    exclude: tuple[str, ...],
+    seed: int,
+    kb_path: Path | None,
+    as_json: bool,
+) -> None:
+    """Rank the pipelines to try first on DATA, with predicted scores and evidence.
+
+    \b
+    Example:
+      mile-meta recommend data.csv --target y --top 5 --probe 3
+    """
+    from mile_meta.kb import KnowledgeBase
+    from mile_meta.recommend import recommend
+
+    with KnowledgeBase.open(kb_path, must_exist=True) as kb:
+        report = recommend(
+            data,
+            target,
+            kb=kb,
+            metric=metric,
+            task_type=task_type,
+            top=top,
+            probe=probe,
+            exclude_datasets=exclude,
+            seed=seed,
+        )
+    if as_json:
+        echo_json(report_to_dict(report))
+        return
+    _print_report(report)
+
+
+def _print_report(report: object) -> None:
+    from mile_meta.recommend import RecommendationReport
+
+    assert isinstance(report, RecommendationReport)
+    direction = "higher" if report.higher_is_better else "lower"
+    click.echo(
+        f"{report.dataset_name}: {report.task_type}, {report.metric} ({direction} is better); "
+        f"ranked by {report.meta_learner} in {report.seconds:.2f} s"
+    )
+    if report.excluded_datasets:
+        click.echo(f"excluded from the knowledge base: {', '.join(report.excluded_datasets)}")
+    click.echo(f"{'#':>3}  {'predicted [10-90 %]':<24} {'fit s':>6}  {'family':<22} pipeline")
+    for r in report.recommendations:
+        if r.observed_score is not None:
+            predicted = f"{r.observed_score:.3f} (observed)"
+        else:
+            predicted = f"{r.predicted_score:.3f} [{r.lower:.3f}, {r.upper:.3f}]"
+        fit = "" if r.expected_fit_seconds is None else f"{r.expected_fit_seconds:.2g}"
+        click.echo(
+            f"{r.rank:>3}  {predicted:<24} {fit:>6}  {r.family:<22} {r.spec.describe()}  [{r.pipeline_id}]"
+        )
+        why = "; ".join(
+            f"{e.dataset_name or e.dataset_id} (distance {e.distance:.2f}): {e.score:.3f}, #{e.rank_on_dataset} there"
+            for e in r.evidence[:3]
+            if e.score is not None
+        )
+        if why:
+            click.echo(f"{'':>5}why: {why}")

@@ -1,0 +1,63 @@
+"""recommend on the bundled real example, from Python and the CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from mile_meta.cli import main
+from mile_meta.kb import KnowledgeBase
+from mile_meta.recommend import recommend, recommend_from_metafeatures
+
+REPO = Path(__file__).resolve().parents[2]
+EXAMPLE = REPO / "corpora" / "examples" / "credit-g.csv"
+
+
+def test_recommend_ranks_runnable_pipelines_with_evidence(corpus_kb_path: Path) -> None:
+    with KnowledgeBase.open(corpus_kb_path) as kb:
+        report = recommend(EXAMPLE, "class", kb=kb, top=5, exclude_datasets=[31])
+    assert report.metric == "balanced_accuracy" and report.knowledge_base_metric == "balanced_error_rate"
+    assert len(report.recommendations) == 5
+    assert [r.rank for r in report.recommendations] == [1, 2, 3, 4, 5]
+    for r in report.recommendations:
+        assert r.lower <= r.predicted_score <= r.upper
+        assert 0 <= r.predicted_score <= 1
+        assert r.evidence and all(e.dataset_id != "openml:31" for e in r.evidence)
+    assert report.meta_features["NumberOfInstances"] == 1000
+
+
+def test_probes_are_observed_and_reranked(writable_kb_path: Path) -> None:
+    with KnowledgeBase.open(writable_kb_path) as kb:
+        report = recommend(EXAMPLE, "class", kb=kb, top=5, probe=2, cv=3, exclude_datasets=[31])
+        assert len(report.probes) == 2
+        observed = [r for r in report.recommendations if r.observed_score is not None]
+        assert len(observed) == 2
+        assert observed[0].observed_score >= observed[1].observed_score
+        assert kb.source_counts("local")["evaluations"] == 6  # 2 probes x 3 folds
+
+
+def test_recommend_from_metafeatures_is_fast_after_the_first_call(corpus_kb_path: Path) -> None:
+    import time
+
+    with KnowledgeBase.open(corpus_kb_path) as kb:
+        meta = {"NumberOfInstances": 5000.0, "NumberOfFeatures": 20.0, "NumberOfClasses": 2.0}
+        recommend_from_metafeatures(meta, "binary", kb=kb, metric="balanced_accuracy")
+        started = time.perf_counter()
+        report = recommend_from_metafeatures(meta, "binary", kb=kb, metric="balanced_accuracy", top=3)
+        assert time.perf_counter() - started < 2.0
+        assert len(report.recommendations) == 3
+
+
+def test_cli_recommend_json(corpus_kb_path: Path) -> None:
+    result = CliRunner().invoke(
+        main,
+        ["recommend", str(EXAMPLE), "--target", "class", "--top", "3", "--metric", "accuracy",
+         "--exclude-dataset", "31", "--kb", str(corpus_kb_path), "--json"],
+    )
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.output)
+    assert payload["knowledge_base_metric"] == "predictive_accuracy"
+    assert len(payload["recommendations"]) == 3
+    assert payload["recommendations"][0]["evidence"][0]["score"] is not None
