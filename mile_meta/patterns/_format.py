@@ -22,7 +22,6 @@ from mile_meta.patterns._model import (
     DATA_SIZES,
     DATA_TYPES,
     KNOWN_QUESTIONS,
-    SECTION_FIELDS,
     SECTIONS,
     STAGES,
     TASKS,
@@ -39,8 +38,16 @@ _FRONT_MATTER_LINE = re.compile(r"^([A-Za-z_][A-Za-z0-9_-]*)\s*:(.*)$")
 _HEADING = re.compile(r"^##(?!#)\s*(.*?)\s*$")
 
 _LIST_KEYS = ("stages", "autonomy", "tags", "questions")
-_REQUIRED_KEYS = ("name", "stages", "autonomy", "task", "data_type", "data_size", "tags")
-_REQUIRED_KEYS += ("questions",)
+_REQUIRED_KEYS = (
+    "name",
+    "stages",
+    "autonomy",
+    "task",
+    "data_type",
+    "data_size",
+    "tags",
+    "questions",
+)
 _OPTIONAL_KEYS = ("author", "source")
 _FRONT_MATTER_KEYS = _REQUIRED_KEYS + _OPTIONAL_KEYS
 
@@ -127,10 +134,39 @@ def read_pattern_text(
     issues.sort(key=lambda issue: issue.line)
     if issues:
         return None, issues
-    fields = {key: value for key, (value, _) in values.items()}
+
+    def scalar(key: str) -> str:
+        value = values[key][0]
+        assert isinstance(value, str)
+        return value
+
+    def items(key: str) -> tuple[str, ...]:
+        value = values[key][0]
+        assert isinstance(value, tuple)
+        return value
+
     pattern = Pattern(
-        **fields,
-        **{SECTION_FIELDS[heading]: texts[heading] for heading in SECTIONS},
+        name=scalar("name"),
+        title=texts["Pattern Name"],
+        stages=items("stages"),
+        autonomy=items("autonomy"),
+        task=scalar("task"),
+        data_type=scalar("data_type"),
+        data_size=scalar("data_size"),
+        tags=items("tags"),
+        questions=items("questions"),
+        context=texts["Context"],
+        problem=texts["Problem"],
+        forces=texts["Forces"],
+        goal=texts["Goal"],
+        information_need=texts["Information Need"],
+        solution=texts["Solution"],
+        result=texts["Result / Resulting Context"],
+        rationale=texts["Rationale"],
+        related_patterns=texts["Related Patterns"],
+        known_uses=texts["Known Uses & Limitations"],
+        author=scalar("author"),
+        source=scalar("source"),
         path=Path(path) if path is not None else None,
     )
     return pattern, []
@@ -297,9 +333,11 @@ def _check_sections(sections: list[_Section], last_line: int, report: _Report) -
     """Section heading -> stripped text, reporting unknown, repeated, misplaced, empty ones."""
     texts: dict[str, str] = {}
     first_line: dict[str, int] = {}
+    misspelled: set[str] = set()  # known headings an unknown one was taken for
     for section in sections:
         heading = section.heading
         if heading not in SECTIONS:
+            misspelled.update(difflib.get_close_matches(heading, SECTIONS, n=1, cutoff=0.6))
             report(
                 section.line,
                 f'unknown section "{heading}" {_expected(heading, SECTIONS)}',
@@ -326,7 +364,8 @@ def _check_sections(sections: list[_Section], last_line: int, report: _Report) -
             report(section.line, 'section "Pattern Name" must be one line: the title')
         texts[heading] = text
     for position, heading in enumerate(SECTIONS):
-        if heading in first_line:
+        # A misspelled heading was already reported with a suggestion; don't report it twice.
+        if heading in first_line or heading in misspelled:
             continue
         following = [h for h in SECTIONS[position + 1 :] if h in first_line]
         if following:

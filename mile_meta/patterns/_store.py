@@ -320,9 +320,9 @@ def _store(
         return 0
     with kb.db.atomic():
         for pattern, row in rows:
-            kb.db["patterns"].upsert(row, pk="name")
+            kb.db.table("patterns").upsert(row, pk="name")
             kb.db.execute("DELETE FROM pattern_links WHERE pattern = ?", [pattern.name])
-            kb.db["pattern_links"].insert_all(
+            kb.db.table("pattern_links").insert_all(
                 [
                     {"pattern": pattern.name, "kind": kind, "target": target}
                     for kind, target in _links(pattern)
