@@ -50,7 +50,20 @@ def echo_json(payload: Any) -> None:
 
 
 def open_knowledge_base(kb_path: Path | None, *, must_exist: bool = True) -> Any:
-    """Open the knowledge base named by ``--kb`` (or the default), with a clear error if absent."""
+    """Open the knowledge base named by ``--kb`` (or the default).
+
+    A named file must exist; the default one is built from the bundled corpus snapshot on
+    first use, so a fresh install answers its first ``recommend`` without a separate step.
+    """
+    from mile_meta.config import default_kb_path
     from mile_meta.kb import KnowledgeBase
 
+    if kb_path is None and must_exist and not default_kb_path().exists():
+        from mile_meta.kb import build_knowledge_base
+
+        click.echo(
+            f"building the default knowledge base at {default_kb_path()} (first run, about 30 s)",
+            err=True,
+        )
+        build_knowledge_base(default_kb_path())
     return KnowledgeBase.open(kb_path, must_exist=must_exist)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from mile_meta.cli._common import echo_json, json_option, kb_option
+from mile_meta.cli._common import echo_json, json_option, kb_option, open_knowledge_base
 
 
 @click.command("evaluate")
@@ -53,11 +53,10 @@ def command(
     from mile_meta.config import cache_dir
     from mile_meta.data import load_dataset
     from mile_meta.evaluate import FoldCache, evaluate_pipeline
-    from mile_meta.kb import KnowledgeBase
 
     dataset = load_dataset(data, target, task_type=task_type)
     cache = FoldCache(cache_dir() / "folds")
-    with KnowledgeBase.open(kb_path) as kb:
+    with open_knowledge_base(kb_path) as kb:
         result = evaluate_pipeline(
             pipeline,
             dataset,

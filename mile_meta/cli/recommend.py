@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from mile_meta.cli._common import echo_json, json_option, kb_option
+from mile_meta.cli._common import echo_json, json_option, kb_option, open_knowledge_base
 
 
 def report_to_dict(report: object) -> dict[str, object]:
@@ -108,10 +108,9 @@ def command(
     Example:
       mile-meta recommend data.csv --target y --top 5 --probe 3
     """
-    from mile_meta.kb import KnowledgeBase
     from mile_meta.recommend import recommend
 
-    with KnowledgeBase.open(kb_path, must_exist=True) as kb:
+    with open_knowledge_base(kb_path) as kb:
         report = recommend(
             data,
             target,
