@@ -36,6 +36,7 @@ __all__ = ["Estimate", "MetaLearner", "Query"]
 # standardized log units) makes a dataset twice as large count about half as much.
 EVIDENCE_BANDWIDTH = 0.5
 Z_10_90 = 1.2815515655446004  # standard normal 90 % quantile
+LEVEL_POOLING = 2.0  # pseudo-observations behind the neighbours' level (see _scores_from_regret)
 
 
 @dataclass(frozen=True)
@@ -154,8 +155,13 @@ class MetaLearner(BaseEstimator, ABC):  # type: ignore[misc]
         predicted = best - expected_regret * spread
         lower = best - high_regret * spread
         upper = best - low_regret * spread
-        if query.observed_index.size:
-            shift = float(np.mean(query.observed_scores - predicted[query.observed_index]))
+        observed = query.observed_index.size
+        if observed:
+            # Partial pooling: a residual is part dataset (easier or harder than its
+            # neighbours), part the pipeline itself; one observation moves the level a third
+            # of the way, many move it nearly all the way.
+            residual = float(np.mean(query.observed_scores - predicted[query.observed_index]))
+            shift = residual * observed / (observed + LEVEL_POOLING)
             predicted, lower, upper = predicted + shift, lower + shift, upper + shift
         return predicted, lower, upper
 
@@ -208,9 +214,15 @@ class MetaLearner(BaseEstimator, ABC):  # type: ignore[misc]
         return Query(features, distances, np.array(index, dtype=int), np.array(scores, dtype=float))
 
     def _assemble(self, estimate: Estimate, query: Query, n_evidence: int) -> Ranking:
-        predicted = np.array(estimate.predicted, dtype=float)
-        lower = np.minimum(np.array(estimate.lower, dtype=float), predicted)
-        upper = np.maximum(np.array(estimate.upper, dtype=float), predicted)
+        # No prediction beyond what the knowledge base has seen (a linear model can overshoot).
+        low_end, high_end = float(np.nanmin(self.scores_)), float(np.nanmax(self.scores_))
+        predicted = np.clip(np.array(estimate.predicted, dtype=float), low_end, high_end)
+        lower = np.minimum(
+            np.clip(np.array(estimate.lower, dtype=float), low_end, high_end), predicted
+        )
+        upper = np.maximum(
+            np.clip(np.array(estimate.upper, dtype=float), low_end, high_end), predicted
+        )
         observed_mask = np.zeros(predicted.shape[0], dtype=bool)
         if query.observed_index.size:
             observed_mask[query.observed_index] = True
@@ -251,7 +263,7 @@ class MetaLearner(BaseEstimator, ABC):  # type: ignore[misc]
     ) -> list[int]:
         if order is None:
             # stable sort: ties keep the view's order, so rankings are deterministic
-            return [int(i) for i in np.argsort(-predicted, kind="stable")]
+            order = np.argsort(-predicted, kind="stable")
         seen = set()
         unobserved = []
         for position in order:
@@ -341,10 +353,11 @@ def _additive_fill(scores: np.ndarray) -> np.ndarray:
     evaluated = np.isfinite(scores)
     if evaluated.all():
         return scores.copy()
-    row_mean = np.nanmean(np.where(evaluated, scores, np.nan), axis=1)
-    row_mean = np.where(np.isfinite(row_mean), row_mean, np.nanmean(scores))
-    centred = scores - row_mean[:, None]
-    column_effect = np.nanmean(np.where(evaluated, centred, np.nan), axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        row_mean = np.where(evaluated, scores, 0.0).sum(axis=1) / evaluated.sum(axis=1)
+        row_mean = np.where(np.isfinite(row_mean), row_mean, np.nanmean(scores))
+        centred = np.where(evaluated, scores - row_mean[:, None], 0.0)
+        column_effect = centred.sum(axis=0) / evaluated.sum(axis=0)
     column_effect = np.where(np.isfinite(column_effect), column_effect, 0.0)
     return np.where(evaluated, scores, row_mean[:, None] + column_effect[None, :])
 

@@ -118,10 +118,9 @@ class PerformanceModel(MetaLearner):
         worst = float(np.sum(weights * self.worst_))
         spread = max(best - worst, 1e-9)
         observed_regret = np.clip((best - query.observed_scores) / spread, 0.0, 1.0)
+        # What is left of the observed pipelines' residuals after this correction is the
+        # dataset's level, which _scores_from_regret shifts.
         residual = observed_regret - expected[query.observed_index]
-        # residuals common to all observations say the dataset is easier or harder: that
-        # is the level shift _scores_from_regret applies, so only the differences remain
-        residual = residual - residual.mean()
         similarity = np.clip(self.pipeline_correlation_[:, query.observed_index], 0.0, 1.0)
         total = similarity.sum(axis=1)
         with np.errstate(invalid="ignore", divide="ignore"):
