@@ -219,6 +219,142 @@ def add_command(
     click.echo(f"{written} of {len(files)} pattern(s) new or changed in {path}")
 
 
+@command.command("answer")
+@click.argument("name")
+@click.option(
+    "--data",
+    "data_path",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Your dataset: a CSV or Parquet file.",
+)
+@click.option("--target", required=True, help="Name of the target column.")
+@click.option(
+    "--task",
+    "task_type",
+    type=click.Choice(["binary", "multiclass", "regression"]),
+    default=None,
+    help="Override the inferred task type.",
+)
+@click.option(
+    "--exclude-dataset",
+    "exclude",
+    multiple=True,
+    help="Knowledge-base dataset to ignore (OpenML id or id; repeatable), e.g. your own data "
+    "when the knowledge base already holds it.",
+)
+@kb_option
+@json_option
+def answer_command(
+    name: str,
+    data_path: Path,
+    target: str,
+    task_type: str | None,
+    exclude: tuple[str, ...],
+    kb_path: Path | None,
+    as_json: bool,
+) -> None:
+    """Answer a pattern's knowledge-base questions for your dataset, with their evidence.
+
+    Runs the questions the pattern NAME lists (what to try first, which hyperparameters
+    matter, how much more data helps, expected fit time, ...) in order. A question that
+    cannot be answered for this data says why; the others still run.
+
+    \b
+    Example:
+      mile-meta patterns answer will-more-data-help --data data.csv --target y
+    """
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from mile_meta.data import load_dataset
+    from mile_meta.patterns import ensure_corpus, get_pattern
+    from mile_meta.questions import answer_pattern
+
+    with open_knowledge_base(kb_path) as kb:
+        ensure_corpus(kb)
+        pattern = get_pattern(kb, name)  # an unknown name fails before the data is read
+        dataset = load_dataset(data_path, target, task_type=task_type)
+        with Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            TimeElapsedColumn(),
+            console=Console(stderr=True),
+            transient=True,
+            disable=as_json,
+        ) as progress:
+            task = progress.add_task("answering", total=None)
+            answers = answer_pattern(
+                name,
+                dataset,
+                kb,
+                exclude_datasets=exclude,
+                on_question=lambda question: progress.update(
+                    task, description=f"answering {question}"
+                ),
+            )
+    if as_json:
+        echo_json(
+            {
+                "pattern": pattern.name,
+                "title": pattern.title,
+                "dataset": {
+                    "name": dataset.name,
+                    "rows": len(dataset.frame),
+                    "features": dataset.frame.shape[1],
+                    "task_type": dataset.task_type,
+                },
+                "answers": [answer.to_dict() for answer in answers],
+            }
+        )
+        return
+    click.echo(f"{pattern.name} — {pattern.title}")
+    click.echo(
+        f"for {dataset.name} ({len(dataset.frame):,} rows, {dataset.frame.shape[1]:,} features, "
+        f"{dataset.task_type}); {len(answers)} question{'s' if len(answers) != 1 else ''}"
+    )
+    for answer in answers:
+        click.echo("")
+        click.echo(_answer_text(answer))
+
+
+def _answer_text(answer: Any) -> str:
+    """One answer as text: heading, summary, table, evidence."""
+    import textwrap
+
+    import pandas as pd
+
+    lines = [f"== {answer.question}: {answer.title}", textwrap.fill(answer.summary, width=100)]
+    if answer.table:
+        frame = answer.frame()
+        for column in frame.columns:
+            if frame[column].map(lambda value: isinstance(value, tuple | list)).any():
+                frame[column] = frame[column].map(lambda value: ", ".join(map(str, value)))
+            if not pd.api.types.is_numeric_dtype(frame[column]):
+                frame[column] = frame[column].map(
+                    lambda value: value if len(str(value)) <= 48 else str(value)[:47] + "…"
+                )
+        lines.append(frame.to_string(index=False, float_format=lambda value: f"{value:.4g}"))
+    evidence = answer.evidence
+    if answer.answered:
+        nearest = ", ".join(
+            f"{dataset.name or dataset.dataset_id}"
+            + (f" (d={dataset.distance:.2f})" if dataset.distance is not None else "")
+            for dataset in evidence.datasets[:5]
+        )
+        more = len(evidence.datasets) - 5
+        parts = [
+            f"sources: {', '.join(evidence.sources) or 'none'}",
+            f"metric: {evidence.metric or 'runtime (seconds)'}",
+            f"{len(evidence.datasets)} datasets ({nearest}{f', +{more} more' if more > 0 else ''})",
+            f"{len(evidence.pipelines)} pipelines",
+            f"{len(evidence.points)} points (--json)",
+        ]
+        lines.append("evidence: " + "; ".join(parts))
+        lines.append(textwrap.fill(f"method: {answer.method}", width=100))
+    return "\n".join(lines)
+
+
 def _facets(stages: tuple[str, ...], autonomy: tuple[str, ...], task: str) -> str:
     return f"{', '.join(stages)} · {', '.join(autonomy)} · {task}"
 
