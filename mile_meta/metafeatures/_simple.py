@@ -31,9 +31,11 @@ def _missing_value_qualities(table: PreparedTable, n_attributes: int) -> dict[st
         nominal_missing = table.nominal_codes < 0
         n_missing += int(nominal_missing.sum())
         row_has_missing |= nominal_missing.any(axis=1)
-    target_missing = (
-        table.target_codes < 0 if table.target_codes is not None else np.isnan(table.target_values)
-    )
+    if table.target_codes is not None:
+        target_missing = table.target_codes < 0
+    else:
+        assert table.target_values is not None
+        target_missing = np.isnan(table.target_values)
     n_missing += int(target_missing.sum())
     row_has_missing |= target_missing
     n_rows_with_missing = int(row_has_missing.sum())

@@ -61,6 +61,19 @@ class PreparedTable:
     def is_classification(self) -> bool:
         return self.task_type != "regression"
 
+    def feature_columns(self) -> list[tuple[bool, int]]:
+        """``(is_numeric, column in its block)`` per feature, in the frame's column order."""
+        columns: list[tuple[bool, int]] = []
+        numeric_seen = nominal_seen = 0
+        for is_numeric in self.feature_is_numeric:
+            if is_numeric:
+                columns.append((True, numeric_seen))
+                numeric_seen += 1
+            else:
+                columns.append((False, nominal_seen))
+                nominal_seen += 1
+        return columns
+
 
 def _is_nominal_dtype(dtype: Any) -> bool:
     if isinstance(dtype, pd.CategoricalDtype):
@@ -141,9 +154,7 @@ def _validated_task_type(task_type: str | None, target: pd.Series) -> TaskType:
     return cast(TaskType, task_type)
 
 
-def prepare_table(
-    frame: pd.DataFrame, target: pd.Series, task_type: str | None
-) -> PreparedTable:
+def prepare_table(frame: pd.DataFrame, target: pd.Series, task_type: str | None) -> PreparedTable:
     """Split ``frame`` into numeric and nominal blocks and encode ``target`` for ``task_type``.
 
     Rows are matched by position, not by index label: the caller hands over a frame and the
@@ -190,10 +201,12 @@ def prepare_table(
         numeric = np.column_stack(
             [_numeric_values(frame.iloc[:, i]) for i in numeric_positions]
         ).reshape(n_rows, len(numeric_positions))
-    numeric = np.ascontiguousarray(numeric, dtype=np.float64)
+    # Column-major: the moments and the landmarkers read the matrix column by column.
+    numeric = np.asfortranarray(numeric, dtype=np.float64)
     # Infinite values are not numbers OpenML could store in an ARFF file: read them as missing.
-    if numeric.size and not np.isfinite(numeric).all():
-        numeric[~np.isfinite(numeric)] = np.nan
+    infinite = np.isinf(numeric)
+    if infinite.any():
+        numeric = np.where(infinite, np.nan, numeric)  # a copy: never write into the frame
     nominal = (
         np.column_stack(nominal_columns).astype(np.int64)
         if nominal_columns
@@ -209,7 +222,7 @@ def prepare_table(
                 f"task_type='regression' needs a numeric target; {target.name!r} has dtype "
                 f"{target.dtype}"
             )
-        target_values = _numeric_values(target)
+        target_values = np.array(_numeric_values(target), dtype=np.float64)  # own, writable
         target_values[~np.isfinite(target_values)] = np.nan
     else:
         target_codes, class_labels = _nominal_codes(target)
