@@ -23,11 +23,12 @@ import gzip
 import os
 import re
 import signal
+import socket
 import threading
 import time
 import urllib.parse
 import xml.etree.ElementTree as ET
-from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -99,22 +100,23 @@ class _Evaluation:
     xml: str  # the element as the fixture spells it
 
 
+def _evaluation_from_element(element: str) -> _Evaluation:
+    fields = dict(re.findall(r"<oml:(\w+)>([^<]*)</oml:\1>", element))
+    return _Evaluation(
+        int(fields["run_id"]),
+        int(fields["task_id"]),
+        int(fields["flow_id"]),
+        fields["function"],
+        element,
+    )
+
+
 def _evaluation_elements(path: Path) -> list[_Evaluation]:
     text = path.read_text(encoding="utf-8")
-    found = []
-    for match in re.finditer(r"<oml:evaluation>.*?</oml:evaluation>", text, re.DOTALL):
-        element = match.group(0)
-        fields = dict(re.findall(r"<oml:(\w+)>([^<]*)</oml:\1>", element))
-        found.append(
-            _Evaluation(
-                int(fields["run_id"]),
-                int(fields["task_id"]),
-                int(fields["flow_id"]),
-                fields["function"],
-                element,
-            )
-        )
-    return found
+    return [
+        _evaluation_from_element(match.group(0))
+        for match in re.finditer(r"<oml:evaluation>.*?</oml:evaluation>", text, re.DOTALL)
+    ]
 
 
 def _setup_elements(path: Path) -> dict[int, str]:
@@ -202,6 +204,9 @@ class World:
 @dataclass
 class _Fault:
     kind: str
+    times: int  # requests still to fail
+    after: int  # matching requests still to answer normally first
+    match: str  # only requests whose API call contains this
     retry_after: str | None = None
 
 
@@ -210,7 +215,7 @@ class ReplayServer:
 
     def __init__(self, port: int = 0) -> None:
         self.world = World()
-        self._faults: deque[_Fault] = deque()
+        self._faults: list[_Fault] = []
         self._lock = threading.Lock()
         self._kill: tuple[int, int] | None = None  # (requests to go, pid)
         self.delay_seconds = 0.0
@@ -229,12 +234,38 @@ class ReplayServer:
         return f"http://127.0.0.1:{self.port}/api/v1/xml"
 
     # -- controls ----------------------------------------------------------------------------
-    def inject(self, kind: str, times: int = 1, *, retry_after: str | None = None) -> None:
-        """The next ``times`` API requests fail with ``kind`` (one of FAULT_KINDS)."""
+    def inject(
+        self,
+        kind: str,
+        times: int = 1,
+        *,
+        after: int = 0,
+        match: str = "",
+        retry_after: str | None = None,
+    ) -> None:
+        """``times`` API requests fail with ``kind``, after ``after`` good answers.
+
+        With ``match``, only calls containing that text count and fail
+        (``match="evaluation/list"`` hits evaluation pages only).
+        """
         if kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault {kind!r}; use one of {FAULT_KINDS}")
         with self._lock:
-            self._faults.extend(_Fault(kind, retry_after) for _ in range(times))
+            self._faults.append(_Fault(kind, times, after, match, retry_after))
+
+    @contextlib.contextmanager
+    def extra_evaluations(self, elements: list[str]) -> Iterator[None]:
+        """OpenML grows: these ``<oml:evaluation>`` elements are listed too, inside the block."""
+        added = [_evaluation_from_element(element) for element in elements]
+        with self._lock:
+            self.world.evaluations.extend(added)
+            self.world.evaluations.sort(key=lambda e: (e.run_id, e.function))
+        try:
+            yield
+        finally:
+            with self._lock:
+                for evaluation in added:
+                    self.world.evaluations.remove(evaluation)
 
     def kill_after(self, requests: int, pid: int) -> None:
         """SIGKILL ``pid`` when the ``requests``-th next API request arrives (before answering)."""
@@ -264,12 +295,28 @@ class ReplayServer:
                         os.kill(pid, signal.SIGKILL)
                 else:
                     self._kill = (remaining - 1, pid)
-            return self._faults.popleft() if self._faults else None
+            for fault in self._faults:
+                if fault.match not in call:
+                    continue
+                if fault.after > 0:
+                    fault.after -= 1
+                    return None
+                fault.times -= 1
+                if fault.times <= 0:
+                    self._faults.remove(fault)
+                return fault
+            return None
 
 
 def _make_handler(server: ReplayServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+
+        def setup(self) -> None:
+            super().setup()
+            # headers and body go out in two writes; without this, Nagle's algorithm and the
+            # client's delayed ACK add 40 ms to every keep-alive request
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
         def log_message(self, format: str, *args: object) -> None:
             pass  # quiet tests
@@ -319,7 +366,12 @@ def _make_handler(server: ReplayServer) -> type[BaseHTTPRequestHandler]:
         def _control(self, path: str, query: dict[str, list[str]]) -> None:
             action = path.removeprefix("/_control/")
             if action == "inject":
-                server.inject(query["kind"][0], int(query.get("times", ["1"])[0]))
+                server.inject(
+                    query["kind"][0],
+                    int(query.get("times", ["1"])[0]),
+                    after=int(query.get("after", ["0"])[0]),
+                    match=query.get("match", [""])[0],
+                )
             elif action == "kill":
                 server.kill_after(int(query["after"][0]), int(query["pid"][0]))
             elif action == "reset":

@@ -171,6 +171,12 @@ class Known:
         self.pending_tasks: dict[int, TaskBatch] = {}
         self.pending_setups: dict[int, SetupRow] = {}
         self.flow_cache: dict[int, FlowNode] = {}
+        self._entity_locks: dict[tuple[str, int], threading.Lock] = {}
+
+    def entity_lock(self, kind: str, entity_id: int) -> threading.Lock:
+        """One fetch of an entity at a time: openml's disk cache is not safe for two."""
+        with self.lock:
+            return self._entity_locks.setdefault((kind, entity_id), threading.Lock())
 
     def commit(self, batch: PageBatch | TaskBatch) -> None:
         with self.lock:
@@ -361,28 +367,31 @@ class Engine:
                     break
 
     def _task_batch(self, task_id: int) -> TaskBatch | None:
-        with self.known.lock:
-            if task_id in self.known.tasks:
-                return None
-            pending = self.known.pending_tasks.get(task_id)
-        if pending is not None:
-            return pending
-        task = self.fetcher.task(task_id)
-        dataset = self.fetcher.dataset(task.dataset_id)
-        batch = TaskBatch(task, dataset, task_records(task, dataset))
-        with self.known.lock:
-            self.known.pending_tasks[task_id] = batch
-        return batch
+        with self.known.entity_lock("task", task_id):
+            with self.known.lock:
+                if task_id in self.known.tasks:
+                    return None
+                pending = self.known.pending_tasks.get(task_id)
+            if pending is not None:
+                return pending
+            task = self.fetcher.task(task_id)
+            with self.known.entity_lock("dataset", task.dataset_id):
+                dataset = self.fetcher.dataset(task.dataset_id)
+            batch = TaskBatch(task, dataset, task_records(task, dataset))
+            with self.known.lock:
+                self.known.pending_tasks[task_id] = batch
+            return batch
 
     def _flow(self, flow_id: int) -> FlowNode:
-        with self.known.lock:
-            cached = self.known.flow_cache.get(flow_id)
-        if cached is not None:
-            return cached
-        flow = self.fetcher.flow(flow_id)
-        with self.known.lock:
-            self.known.flow_cache[flow_id] = flow
-        return flow
+        with self.known.entity_lock("flow", flow_id):
+            with self.known.lock:
+                cached = self.known.flow_cache.get(flow_id)
+            if cached is not None:
+                return cached
+            flow = self.fetcher.flow(flow_id)
+            with self.known.lock:
+                self.known.flow_cache[flow_id] = flow
+            return flow
 
     def _page_batch(
         self,
@@ -408,9 +417,9 @@ class Engine:
                 if setup_id in self.known.setup_pipelines:
                     pipelines[setup_id] = self.known.setup_pipelines[setup_id]
                 elif setup_id in self.known.pending_setups:
-                    row = self.known.pending_setups[setup_id]
-                    batch.setups.append(row)
-                    pipelines[setup_id] = row.pipeline.pipeline_id
+                    pending = self.known.pending_setups[setup_id]
+                    batch.setups.append(pending)
+                    pipelines[setup_id] = pending.pipeline.pipeline_id
                 else:
                     needed.append(setup_id)
         fetched = self.fetcher.setups(needed) if needed else {}
@@ -424,19 +433,19 @@ class Engine:
                     f"setup:{setup_id}", None, False, ("OpenML did not list this setup",)
                 )
             )
-            row = SetupRow(
+            setup_row = SetupRow(
                 setup_id,
                 flow.flow_id,
                 setup,
                 translation,
                 pipeline_record(flow, setup, setup_id, translation),
             )
-            batch.setups.append(row)
-            pipelines[setup_id] = row.pipeline.pipeline_id
+            batch.setups.append(setup_row)
+            pipelines[setup_id] = setup_row.pipeline.pipeline_id
             with self.known.lock:
-                self.known.pending_setups[setup_id] = row
+                self.known.pending_setups[setup_id] = setup_row
         with self.known.lock:
-            flow_ids = sorted({row.flow_id for row in batch.setups} - self.known.flows)
+            flow_ids = sorted({s.flow_id for s in batch.setups} - self.known.flows)
         batch.flows = [self._flow(flow_id) for flow_id in flow_ids]
         direction = higher_is_better(measure)
         for row in rows:

@@ -232,7 +232,7 @@ class OpenMLFetcher:
             raise OpenMLCrawlError(
                 f"OpenML study {suite!r} is not a task suite ({error})"
             ) from None
-        return int(found.study_id), sorted(int(t) for t in (found.tasks or []))
+        return int(found.study_id or 0), sorted(int(t) for t in (found.tasks or []))
 
     def tagged_task_ids(self, tag: str) -> list[int]:
         import openml

@@ -62,7 +62,7 @@ class CrawlScope:
             raise MileMetaError(
                 f"{key!r} is not a crawl scope; expected e.g. suite:99 or tasks:3,31"
             )
-        return cls(kind, value)  # type: ignore[arg-type]
+        return cls(kind, value)  # type: ignore[arg-type,unused-ignore]  # kind checked above
 
     @property
     def key(self) -> str:

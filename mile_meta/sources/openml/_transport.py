@@ -321,7 +321,7 @@ def openml_client(
             cache_dir.mkdir(parents=True, exist_ok=True)
             config.set_root_cache_directory(cache_dir)
         config.connection_n_retries = 1
-        api_calls._send_request = transport.send  # type: ignore[assignment]
+        api_calls._send_request = transport.send
         yield
     finally:
         (
