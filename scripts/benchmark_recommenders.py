@@ -131,13 +131,17 @@ def evaluate_dataset(view, position: int, learner_specs: dict, budgets: tuple[in
                     current = learner.rank(meta, observed or None, evidence=0)
                     adaptive_seconds.append(time.perf_counter() - started)
                     choice = next(
-                        item.pipeline_id
-                        for item in current.pipelines
-                        if not item.observed and evaluated[index_of[item.pipeline_id]]
+                        (
+                            item.pipeline_id
+                            for item in current.pipelines
+                            if not item.observed and evaluated[index_of[item.pipeline_id]]
+                        ),
+                        None,
                     )
-                    column = index_of[choice]
-                    observed[choice] = float(metric_sign * true_scores[column])
-                    best = min(best, float(regret_row[column]))
+                    if choice is not None:  # else every pipeline run there was tried
+                        column = index_of[choice]
+                        observed[choice] = float(metric_sign * true_scores[column])
+                        best = min(best, float(regret_row[column]))
                     if step in budgets:
                         adaptive[step] = best
         out[name] = {
@@ -296,9 +300,10 @@ def main() -> None:
         if args.max_datasets and args.max_datasets < len(positions):
             step = math.ceil(len(positions) / args.max_datasets)
             positions = positions[::step]
-        chunks = [positions[i :: args.jobs * 4] for i in range(args.jobs * 4)]
+        n_chunks = max(1, min(len(positions), args.jobs * 16))
+        chunks = [positions[i::n_chunks] for i in range(n_chunks)]
         started = time.perf_counter()
-        results = Parallel(n_jobs=args.jobs)(
+        results = Parallel(n_jobs=args.jobs, verbose=5)(
             delayed(_chunk)(view, chunk, learner_specs, budgets) for chunk in chunks if chunk
         )
         per_dataset = sorted(

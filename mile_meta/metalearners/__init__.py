@@ -11,6 +11,14 @@
 from mile_meta.metalearners._average_rank import AverageRank
 from mile_meta.metalearners._base import Estimate, MetaLearner, Query
 from mile_meta.metalearners._collaborative_filtering import CollaborativeFiltering
+from mile_meta.metalearners._default import (
+    DEFAULT_LEARNERS,
+    DefaultModel,
+    ModelMetadata,
+    default_model_path,
+    load_default_model,
+    train_default_model,
+)
 from mile_meta.metalearners._greedy_portfolio import GreedyPortfolio
 from mile_meta.metalearners._nearest_datasets import NearestDatasets
 from mile_meta.metalearners._performance_model import PerformanceModel
@@ -18,17 +26,23 @@ from mile_meta.metalearners._ranking import Evidence, RankedPipeline, Ranking
 from mile_meta.metalearners._view import METRIC_EQUIVALENCES, KnowledgeBaseView
 
 __all__ = [
+    "DEFAULT_LEARNERS",
     "METRIC_EQUIVALENCES",
     "AverageRank",
     "CollaborativeFiltering",
+    "DefaultModel",
     "Estimate",
     "Evidence",
     "GreedyPortfolio",
     "KnowledgeBaseView",
     "MetaLearner",
+    "ModelMetadata",
     "NearestDatasets",
     "PerformanceModel",
     "Query",
     "RankedPipeline",
     "Ranking",
+    "default_model_path",
+    "load_default_model",
+    "train_default_model",
 ]

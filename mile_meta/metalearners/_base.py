@@ -238,24 +238,25 @@ class MetaLearner(BaseEstimator, ABC):  # type: ignore[misc]
         evidence = self._evidence(weights, query.distances, n_evidence)
 
         sign = 1.0 if self.higher_is_better_ else -1.0
-        ranked = []
-        for position in order:
-            low, high = sign * lower[position], sign * upper[position]
-            runtime = runtimes[position]
-            ranked.append(
-                RankedPipeline(
-                    pipeline_id=self.pipeline_ids_[position],
-                    family=self.families_[position],
-                    predicted_score=float(sign * predicted[position]),
-                    lower=float(min(low, high)),
-                    upper=float(max(low, high)),
-                    expected_runtime_seconds=float(runtime) if np.isfinite(runtime) else None,
-                    evidence=evidence[position],
-                    observed_score=float(sign * predicted[position])
-                    if observed_mask[position]
-                    else None,
-                )
+        # in the metric's unit; for a lower-is-better metric the interval's ends swap
+        scores = (sign * predicted).tolist()
+        lows = (sign * (lower if sign > 0 else upper)).tolist()
+        highs = (sign * (upper if sign > 0 else lower)).tolist()
+        seconds = [value if np.isfinite(value) else None for value in runtimes.tolist()]
+        was_observed = observed_mask.tolist()
+        ranked = [
+            RankedPipeline(
+                pipeline_id=self.pipeline_ids_[position],
+                family=self.families_[position],
+                predicted_score=scores[position],
+                lower=lows[position],
+                upper=highs[position],
+                expected_runtime_seconds=seconds[position],
+                evidence=evidence[position],
+                observed_score=scores[position] if was_observed[position] else None,
             )
+            for position in order
+        ]
         return Ranking(self.metric_, self.higher_is_better_, type(self).__name__, tuple(ranked))
 
     def _merged_order(
@@ -292,13 +293,8 @@ class MetaLearner(BaseEstimator, ABC):  # type: ignore[misc]
         return merged
 
     def _expected_runtimes(self, weights: np.ndarray) -> np.ndarray:
-        known = np.isfinite(self.log_runtime_)
-        weight_matrix = np.where(known, weights[:, None], 0.0)
-        total = weight_matrix.sum(axis=0)
-        log_mean = np.where(known, self.log_runtime_, 0.0)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            mean = (weight_matrix * log_mean).sum(axis=0) / total
-        return np.where(total > 0, np.exp(mean), np.nan)
+        """Weighted geometric mean of each pipeline's runtimes (NaN if never timed)."""
+        return np.exp(weighted_column_means(self.log_runtime_, weights))
 
     def _evidence(
         self, weights: np.ndarray, distances: np.ndarray, n_evidence: int
@@ -309,32 +305,28 @@ class MetaLearner(BaseEstimator, ABC):  # type: ignore[misc]
         tie_break = np.where(np.isfinite(distances), distances, np.inf)
         order = np.lexsort((tie_break, -weights))
         evaluated = np.isfinite(self.scores_[order])
+        # the first n_evidence evaluated rows of each column, in weight order
+        chosen = evaluated & (np.cumsum(evaluated, axis=0) <= n_evidence)
+        columns, positions = np.nonzero(chosen.T)  # sorted by column, then position
+        rows = order[positions]
         sign = 1.0 if self.higher_is_better_ else -1.0
-        cache: dict[int, tuple[str, str, float | None]] = {}
-        result = []
-        for column in range(n_pipelines):
-            rows = order[np.flatnonzero(evaluated[:, column])[:n_evidence]]
-            items = []
-            for row in rows:
-                if row not in cache:
-                    distance = distances[row]
-                    cache[row] = (
-                        self.dataset_ids_[row],
-                        self.dataset_names_[row],
-                        float(distance) if np.isfinite(distance) else None,
-                    )
-                dataset_id, name, distance_value = cache[row]
-                items.append(
-                    Evidence(
-                        dataset_id=dataset_id,
-                        dataset_name=name,
-                        distance=distance_value,
-                        observed_score=float(sign * self.scores_[row, column]),
-                        rank_on_dataset=int(self.rank_on_dataset_[row, column]),
-                    )
-                )
-            result.append(tuple(items))
-        return result
+        observed_scores = (sign * self.scores_[rows, columns]).tolist()
+        ranks = self.rank_on_dataset_[rows, columns].tolist()
+        described = {
+            row: (
+                self.dataset_ids_[row],
+                self.dataset_names_[row],
+                float(distances[row]) if np.isfinite(distances[row]) else None,
+            )
+            for row in set(rows.tolist())
+        }
+        grouped: list[list[Evidence]] = [[] for _ in range(n_pipelines)]
+        for column, row, score, rank in zip(
+            columns.tolist(), rows.tolist(), observed_scores, ranks, strict=True
+        ):
+            dataset_id, name, distance = described[row]
+            grouped[column].append(Evidence(dataset_id, name, distance, score, rank))
+        return [tuple(items) for items in grouped]
 
 
 def _ranks_within_rows(scores: np.ndarray) -> np.ndarray:
@@ -403,12 +395,11 @@ def weighted_column_quantiles(
 def weighted_column_means(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """Weighted mean of each column over its finite entries (NaN for an empty column)."""
     known = np.isfinite(values)
-    weight_matrix = np.where(known, weights[:, None], 0.0)
-    total = weight_matrix.sum(axis=0)
+    if known.all():
+        return np.asarray(weights @ values / weights.sum())
+    total = weights @ known
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(
-            total > 0, (weight_matrix * np.where(known, values, 0.0)).sum(axis=0) / total, np.nan
-        )
+        return np.where(total > 0, (weights @ np.where(known, values, 0.0)) / total, np.nan)
 
 
 def known_or_worst(regret: np.ndarray) -> np.ndarray:

@@ -30,8 +30,8 @@ class PerformanceModel(MetaLearner):
 
     def __init__(
         self,
-        n_estimators: int = 200,
-        learning_rate: float = 0.05,
+        n_estimators: int = 100,
+        learning_rate: float = 0.1,
         num_leaves: int = 31,
         min_child_samples: int = 20,
         n_pipeline_factors: int = 4,

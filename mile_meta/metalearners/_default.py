@@ -1,0 +1,259 @@
+"""The default model: one fitted meta-learner per metric, saved in ``models/`` with metadata.
+
+``train_default_model(kb)`` fits the learner chosen for each metric (see
+``docs/benchmarks-recommenders.md`` for why) on the knowledge base's corpus sources and writes
+``default-model.joblib`` plus ``default-model.json`` (what it was trained on).
+``load_default_model(kb)`` refuses a model trained on other corpus data: the checksum is
+``kb.checksum(sources)`` over the corpus sources used, so adding the user's own runs (source
+``local``) does not invalidate it, while a rebuilt or upgraded corpus does.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import pickle
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mile_meta.errors import KnowledgeBaseError, ModelError
+from mile_meta.metalearners._base import MetaLearner
+from mile_meta.metalearners._greedy_portfolio import GreedyPortfolio
+from mile_meta.metalearners._ranking import Ranking
+from mile_meta.metalearners._view import KnowledgeBaseView
+from mile_meta.metrics import resolve_metric
+
+if TYPE_CHECKING:
+    from mile_meta.kb import KnowledgeBase
+
+__all__ = [
+    "DEFAULT_LEARNERS",
+    "DEFAULT_MODEL_FILE",
+    "DefaultModel",
+    "ModelMetadata",
+    "default_model_path",
+    "load_default_model",
+    "train_default_model",
+]
+
+DEFAULT_MODEL_FILE = "default-model.joblib"
+_METADATA_SUFFIX = ".json"
+_RETRAIN = "retrain it with `mile-meta models train`"
+
+# metric -> the learner the benchmark chose for it (docs/benchmarks-recommenders.md)
+DEFAULT_LEARNERS: dict[str, Callable[[], MetaLearner]] = {
+    "balanced_accuracy": lambda: GreedyPortfolio(),
+    "predictive_accuracy": lambda: GreedyPortfolio(),
+    "area_under_roc_curve": lambda: GreedyPortfolio(),
+    "f_measure": lambda: GreedyPortfolio(),
+    "log_loss": lambda: GreedyPortfolio(),
+}
+
+
+def default_model_path() -> Path:
+    """``models/default-model.joblib`` in the checkout (next to ``corpora/``)."""
+    from mile_meta.config import repository_root
+
+    return repository_root() / "models" / DEFAULT_MODEL_FILE
+
+
+@dataclass(frozen=True)
+class ModelMetadata:
+    """What a saved model was trained on; written next to it as JSON."""
+
+    kb_checksum: str
+    kb_schema_version: int
+    sources: tuple[str, ...]
+    metrics: tuple[str, ...]
+    learners: dict[str, dict[str, Any]]  # metric -> {"name", "params"}
+    training_datasets: dict[str, list[str]]  # metric -> dataset ids
+    n_pipelines: dict[str, int]
+    mile_meta_version: str
+    trained_at: str
+    training_seconds: float
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=1, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> ModelMetadata:
+        data = json.loads(text)
+        data["sources"] = tuple(data["sources"])
+        data["metrics"] = tuple(data["metrics"])
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class DefaultModel:
+    """Fitted meta-learners by metric, with the metadata they were saved with."""
+
+    learners: Mapping[str, MetaLearner]
+    metadata: ModelMetadata
+    path: Path | None = None
+
+    @property
+    def metrics(self) -> tuple[str, ...]:
+        return tuple(self.learners)
+
+    def learner(self, metric: str) -> MetaLearner:
+        """The learner for ``metric`` (aliases such as ``accuracy`` work)."""
+        name = resolve_metric(metric).name
+        if name not in self.learners:
+            raise ModelError(
+                f"the default model has no learner for {name}; use one of "
+                f"{', '.join(self.metrics)} or {_RETRAIN} on a knowledge base with {name} results"
+            )
+        return self.learners[name]
+
+    def rank(
+        self,
+        meta_features: Mapping[str, float | None],
+        observed: Mapping[str, float] | None = None,
+        *,
+        metric: str = "balanced_accuracy",
+        evidence: int = 3,
+    ) -> Ranking:
+        """``self.learner(metric).rank(...)``: see :meth:`MetaLearner.rank`."""
+        return self.learner(metric).rank(meta_features, observed, evidence=evidence)
+
+
+def corpus_sources(kb: KnowledgeBase) -> tuple[str, ...]:
+    """The offline corpora present in ``kb`` (the user's own runs are not a corpus)."""
+    from mile_meta.sources import DEFAULT_SOURCES
+
+    present = set(kb.source_names())
+    return tuple(sorted(name for name in DEFAULT_SOURCES if name in present))
+
+
+def train_default_model(
+    kb: KnowledgeBase,
+    out_dir: str | Path | None = None,
+    *,
+    metrics: Iterable[str] | None = None,
+    sources: Iterable[str] | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> DefaultModel:
+    """Fit the default learner of each metric on ``kb`` and save it in ``out_dir``.
+
+    ``metrics`` defaults to every metric of :data:`DEFAULT_LEARNERS` with results in the
+    corpus sources; ``sources`` defaults to the corpora present in ``kb``. ``progress`` is
+    called with each metric's name before it is fitted. Returns the saved model.
+    """
+    import time
+
+    import joblib
+
+    from mile_meta import __version__
+
+    started = time.perf_counter()
+    chosen_sources = tuple(sorted(sources)) if sources is not None else corpus_sources(kb)
+    if not chosen_sources:
+        raise ModelError(
+            f"{kb.path} holds no corpus to learn from; build it with `mile-meta kb build`"
+        )
+    wanted = (
+        [resolve_metric(m).name for m in metrics] if metrics is not None else list(DEFAULT_LEARNERS)
+    )
+    learners: dict[str, MetaLearner] = {}
+    training: dict[str, list[str]] = {}
+    pipelines: dict[str, int] = {}
+    for metric in wanted:
+        try:
+            view = KnowledgeBaseView.from_kb(kb, metric, sources=chosen_sources)
+        except KnowledgeBaseError:
+            if metrics is not None:
+                raise
+            continue  # this knowledge base has no results for that metric
+        if progress is not None:
+            progress(metric)
+        factory = DEFAULT_LEARNERS.get(metric, GreedyPortfolio)
+        learners[metric] = factory().fit(view)
+        training[metric] = list(view.dataset_ids)
+        pipelines[metric] = view.n_pipelines
+    if not learners:
+        raise ModelError(f"no metric of {', '.join(wanted)} has results in {kb.path}")
+    metadata = ModelMetadata(
+        kb_checksum=kb.checksum(chosen_sources),
+        kb_schema_version=kb.schema_version,
+        sources=chosen_sources,
+        metrics=tuple(learners),
+        learners={
+            metric: {"name": type(learner).__name__, "params": learner.get_params()}
+            for metric, learner in learners.items()
+        },
+        training_datasets=training,
+        n_pipelines=pipelines,
+        mile_meta_version=__version__,
+        trained_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        training_seconds=round(time.perf_counter() - started, 2),
+        settings={"view": "KnowledgeBaseView.from_kb(kb, metric, sources=sources)"},
+    )
+    target = _model_file(out_dir)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # write both files under temporary names first: never a model without its metadata
+    temporary_model = target.with_name(target.name + ".tmp")
+    temporary_metadata = _metadata_file(target).with_name(_metadata_file(target).name + ".tmp")
+    joblib.dump({"learners": learners, "metadata": asdict(metadata)}, temporary_model, compress=3)
+    temporary_metadata.write_text(metadata.to_json() + "\n")
+    temporary_model.replace(target)
+    temporary_metadata.replace(_metadata_file(target))
+    return DefaultModel(learners, metadata, target)
+
+
+def load_default_model(kb: KnowledgeBase, path: str | Path | None = None) -> DefaultModel:
+    """Load the saved model, refusing one trained on other corpus data than ``kb``'s."""
+    import joblib
+
+    target = _model_file(path)
+    metadata_path = _metadata_file(target)
+    if not target.exists() or not metadata_path.exists():
+        raise ModelError(f"no default model at {target}; train one with `mile-meta models train`")
+    try:
+        metadata = ModelMetadata.from_json(metadata_path.read_text())
+    except (ValueError, TypeError, KeyError) as error:
+        raise ModelError(f"{metadata_path} is unreadable ({error}); {_RETRAIN}") from error
+    missing = [name for name in metadata.sources if name not in kb.source_names()]
+    if missing:
+        raise ModelError(
+            f"the default model was trained on sources {', '.join(metadata.sources)} but "
+            f"{kb.path} lacks {', '.join(missing)}; {_RETRAIN} (or build the knowledge base "
+            "with `mile-meta kb build`)"
+        )
+    checksum = kb.checksum(metadata.sources)
+    if checksum != metadata.kb_checksum:
+        raise ModelError(
+            f"the default model {target} was trained on another version of "
+            f"{', '.join(metadata.sources)} (knowledge-base checksum {metadata.kb_checksum}, "
+            f"this one {checksum}); {_RETRAIN}"
+        )
+    try:
+        payload = joblib.load(target)
+        learners = payload["learners"]
+    except (
+        OSError,
+        EOFError,
+        KeyError,
+        TypeError,
+        ValueError,
+        AttributeError,
+        ImportError,
+        pickle.UnpicklingError,
+    ) as error:
+        raise ModelError(f"{target} cannot be loaded ({error}); {_RETRAIN}") from error
+    return DefaultModel(dict(learners), metadata, target)
+
+
+def _model_file(path: str | Path | None) -> Path:
+    if path is None:
+        return default_model_path()
+    resolved = Path(path).expanduser()
+    if resolved.is_dir() or resolved.suffix == "":
+        return resolved / DEFAULT_MODEL_FILE
+    return resolved
+
+
+def _metadata_file(model_file: Path) -> Path:
+    return model_file.with_suffix(_METADATA_SUFFIX)
