@@ -33,6 +33,8 @@ from mile_meta.questions._expected_fit_time import (
     FitTimeEstimate,
     ScaledRuntime,
     growth_exponents,
+    one_hot_width,
+    width_exponent,
 )
 from mile_meta.questions._how_candidates_compare import (
     CandidateComparison,
@@ -104,6 +106,8 @@ __all__ = [
     "get_question",
     "growth_exponents",
     "hyperparameters_of",
+    "one_hot_width",
     "rank_agreements",
     "spearman",
+    "width_exponent",
 ]

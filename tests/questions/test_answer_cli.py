@@ -120,7 +120,7 @@ def test_without_lcdb_the_curve_questions_say_how_to_add_it(writable_kb_path, cr
         fit = answer_question("expected_fit_time", credit_g, kb, context=context)
     assert fit.answered
     assert "linear growth assumed" in fit.summary
-    assert {row.growth_exponent for row in fit.table} == {1.0}
+    assert {row.rows_exponent for row in fit.table} == {1.0}
 
 
 @pytest.mark.parametrize("name", ["answer"])

@@ -17,7 +17,9 @@ from mile_meta.questions import (
     doubling_gain,
     growth_exponents,
     hyperparameters_of,
+    one_hot_width,
     spearman,
+    width_exponent,
 )
 from mile_meta.questions._expected_fit_time import EXPONENT_RANGE
 from mile_meta.questions._which_hyperparameters_matter import _family_effects
@@ -128,16 +130,38 @@ def test_carrying_the_last_doubling_forward_beats_assuming_no_gain(credit_contex
 
 def test_fit_time_interval_contains_the_estimate_and_scaling_is_stated(credit_answers):
     answer = credit_answers["expected_fit_time"]
-    exponents = {row.pipeline_id: row.growth_exponent for row in answer.table}
+    by_pipeline = {row.pipeline_id: row for row in answer.table}
     for row in answer.table:
         assert 0 < row.lower_seconds <= row.seconds <= row.upper_seconds
-        assert EXPONENT_RANGE[0] <= row.growth_exponent <= EXPONENT_RANGE[1]
+        assert EXPONENT_RANGE[0] <= row.rows_exponent <= EXPONENT_RANGE[1]
+        assert 0 <= row.width_exponent <= 2
     for point in answer.evidence.points:
-        expected = (
-            point.runtime_seconds * (1000 / point.dataset_rows) ** exponents[point.pipeline_id]
-        )
+        row = by_pipeline[point.pipeline_id]
+        expected = point.runtime_seconds * (1000 / point.dataset_rows) ** row.rows_exponent
+        if point.dataset_width:
+            expected *= (61 / point.dataset_width) ** row.width_exponent
         assert point.scaled_seconds == pytest.approx(expected)
     assert "scaled by" in answer.summary
+    assert "61 one-hot encoded columns" in answer.summary
+
+
+def test_one_hot_width_counts_like_oboe(credit_g, corpus_kb):
+    oboe_width = corpus_kb.db.execute(
+        "SELECT value FROM qualities WHERE dataset_id = 'openml:31'"
+        " AND name = 'OboeEncodedFeatures'"
+    ).fetchone()[0]
+    assert one_hot_width(credit_g.frame) == 61
+    assert abs(oboe_width - 61) <= 1  # Oboe's copy of credit-g, encoded the same way
+
+
+def test_width_exponent_recovers_a_known_power():
+    rng = np.random.default_rng(0)
+    rows = rng.integers(100, 100_000, 40).astype(float)
+    width = rng.integers(2, 5_000, 40).astype(float)
+    seconds = 1e-4 * rows * width**0.5 * np.exp(rng.normal(0, 0.05, 40))
+    frame = pd.DataFrame({"runtime_seconds": seconds, "rows": rows, "width": width})
+    assert width_exponent(frame) == pytest.approx(0.5, abs=0.05)
+    assert width_exponent(frame.head(5)) is None  # too few datasets to say
 
 
 def test_kernel_svm_fit_time_grows_faster_than_boosting(credit_context):
