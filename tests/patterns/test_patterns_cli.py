@@ -37,7 +37,7 @@ def test_every_subcommand_has_help_with_an_example(name):
 def test_group_is_registered_with_the_main_command():
     result = CliRunner().invoke(main, ["--help"])
     assert "patterns" in result.output
-    assert set(command.commands) == {"list", "show", "search", "validate", "add"}
+    assert set(command.commands) == {"list", "show", "search", "validate", "add", "answer"}
 
 
 def test_validate_corpus_files_exits_zero():
