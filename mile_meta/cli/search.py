@@ -1,0 +1,244 @@
+"""``mile-meta search``: autopilot and cruise-control search for a fitted model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from mile_meta.cli._common import echo_json, json_option, kb_option
+
+
+def _names(values: tuple[str, ...]) -> tuple[str, ...]:
+    """``--include a,b --include c`` as ("a", "b", "c")."""
+    return tuple(part.strip() for value in values for part in value.split(",") if part.strip())
+
+
+class _LiveProgress:
+    """A rich progress bar over the budget, with the evaluation count and the best so far."""
+
+    def __init__(self, budget_seconds: float, enabled: bool) -> None:
+        self.enabled = enabled
+        self.progress: Any = None
+        self.task: Any = None
+        self.budget = budget_seconds
+
+    def __enter__(self) -> _LiveProgress:
+        if self.enabled:
+            from rich.console import Console
+            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self.progress = Progress(
+                TextColumn("[bold]{task.fields[phase]:<10}"),
+                BarColumn(),
+                TimeElapsedColumn(),
+                TextColumn("{task.fields[evaluations]} evaluated"),
+                TextColumn("best {task.fields[best]}"),
+                console=Console(stderr=True),
+                transient=False,
+            )
+            self.progress.__enter__()
+            self.task = self.progress.add_task(
+                "search", total=self.budget, phase="starting", evaluations=0, best="-"
+            )
+        return self
+
+    def __call__(self, update: Any) -> None:
+        if self.progress is None:
+            return
+        best = "-"
+        if update.best_score is not None:
+            best = (
+                f"{update.best_score:.4f} {update.metric} · {(update.best_description or '')[:48]}"
+            )
+        self.progress.update(
+            self.task,
+            completed=min(update.elapsed_seconds, self.budget),
+            phase=update.phase,
+            evaluations=update.evaluations,
+            best=best,
+        )
+
+    def __exit__(self, *exc: object) -> None:
+        if self.progress is not None:
+            self.progress.__exit__(*exc)
+
+
+@click.command("search")
+@click.argument("data", type=click.Path(path_type=Path))
+@click.option("--target", required=True, help="Name of the target column.")
+@click.option(
+    "--budget", default="60s", show_default=True, help="Wall-clock budget: 60s, 5m, 1h or seconds."
+)
+@click.option(
+    "--metric", default=None, help="Metric (default: balanced_accuracy / root_mean_squared_error)."
+)
+@click.option(
+    "--include",
+    multiple=True,
+    help="Only these families or estimators (comma-separated or repeated).",
+)
+@click.option("--exclude", multiple=True, help="Leave out these families or estimators.")
+@click.option(
+    "--pin",
+    "pins",
+    multiple=True,
+    help="Fix a hyperparameter: Component.parameter=value (repeatable).",
+)
+@click.option(
+    "--max-fit-time", default=None, help="Stop any model whose fit takes longer (e.g. 10s)."
+)
+@click.option("--max-model-size", default=None, help="Largest final model, pickled (e.g. 50MB).")
+@click.option(
+    "--max-memory", default=None, help="Memory limit of the process that fits models (e.g. 4GB)."
+)
+@click.option(
+    "--interpretable",
+    is_flag=True,
+    help="Only models a person can read (linear, tree, naive Bayes).",
+)
+@click.option(
+    "--task",
+    "task_type",
+    type=click.Choice(["binary", "multiclass", "regression"]),
+    default=None,
+    help="Override the inferred task type.",
+)
+@click.option(
+    "--cv",
+    default="auto",
+    show_default=True,
+    help="Cross-validation folds, or auto (5 up to 1000 rows, else 3).",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder for model.joblib, spec.json, leaderboard.csv and report.html.",
+)
+@click.option(
+    "--seed", default=0, show_default=True, help="Seed: the same seed proposes the same candidates."
+)
+@click.option("--no-prior", is_flag=True, help="Search without the knowledge base's prior.")
+@click.option("--no-record", is_flag=True, help="Do not record the runs in the knowledge base.")
+@click.option(
+    "--exclude-dataset",
+    "exclude_datasets",
+    multiple=True,
+    help="Knowledge-base dataset (OpenML id) the prior must not use.",
+)
+@kb_option
+@json_option
+def command(
+    data: Path,
+    target: str,
+    budget: str,
+    metric: str | None,
+    include: tuple[str, ...],
+    exclude: tuple[str, ...],
+    pins: tuple[str, ...],
+    max_fit_time: str | None,
+    max_model_size: str | None,
+    max_memory: str | None,
+    interpretable: bool,
+    task_type: str | None,
+    cv: str,
+    out: Path | None,
+    seed: int,
+    no_prior: bool,
+    no_record: bool,
+    exclude_datasets: tuple[str, ...],
+    kb_path: Path | None,
+    as_json: bool,
+) -> None:
+    """Search for the best pipeline on DATA within a time budget, refit it and save it.
+
+    Without constraints this is the autopilot: the knowledge base picks the first candidates
+    (its top recommendations), leaves out what never wins on similar data, and judges
+    candidates on subsamples first; Optuna's TPE takes over after the warm start. Any of
+    --include/--exclude/--pin/--max-fit-time/--max-model-size/--interpretable makes it
+    cruise-control. Every evaluation is recorded in the knowledge base as a local run.
+
+    \b
+    Example:
+      mile-meta search corpora/examples/credit-g.csv --target class --budget 60s --out search-out
+      mile-meta search data.csv --target y --budget 5m --interpretable --max-fit-time 10s
+    """
+    from mile_meta.data import load_dataset
+    from mile_meta.search import cruise_control, parse_duration, parse_pins
+
+    seconds = parse_duration(budget)
+    pinned = dict(parse_pins(pins))
+    folds: int | str = cv if cv == "auto" else int(cv) if cv.isdigit() else cv
+    dataset = load_dataset(data, target, task_type=task_type)
+    with _LiveProgress(seconds, enabled=not as_json) as progress:
+        result = cruise_control(
+            dataset,
+            metric=metric,
+            budget=seconds,
+            include=_names(include),
+            exclude=_names(exclude),
+            pinned=pinned,
+            max_fit_seconds=max_fit_time,
+            interpretable=interpretable,
+            max_model_bytes=max_model_size,
+            max_memory_bytes=max_memory,
+            kb=kb_path,
+            seed=seed,
+            out=None,
+            record=not no_record,
+            use_prior=not no_prior,
+            exclude_datasets=exclude_datasets,
+            cv=folds,
+            progress=progress,
+        )
+    written = result.save(out) if out is not None else {}
+    if as_json:
+        payload = result.summary()
+        payload["files"] = {name: str(path) for name, path in written.items()}
+        echo_json(payload)
+        return
+    _print_result(result, written)
+
+
+def _print_result(result: Any, written: dict[str, Path]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    best = result.best
+    console.print(
+        f"[bold]{result.preset}[/] on {result.dataset_name}: {len(result.evaluations)} evaluations "
+        f"in {result.elapsed_seconds:.1f} s of {result.budget_seconds:.0f} s ({result.stopped_because})"
+    )
+    for note in result.notes:
+        console.print(f"  · {note}")
+    if best is None:
+        console.print("[red]No candidate completed; see the leaderboard for the errors.[/]")
+    else:
+        console.print(
+            f"best: [bold]{best.candidate.spec.describe()}[/]  {result.metric} "
+            f"{best.score:.4f} ± {best.std:.4f} ({best.fidelity.label})\n  why: {best.candidate.reason}"
+        )
+    board = result.leaderboard.head(10)
+    table = Table("#", "pipeline", "score", "± std", "fit s", "fidelity", "status", "why tried")
+    for row in board.itertuples():
+        table.add_row(
+            str(row.rank),
+            str(row.description)[:56],
+            "" if row.score != row.score or row.score is None else f"{row.score:.4f}",
+            "" if row.std != row.std or row.std is None else f"{row.std:.4f}",
+            ""
+            if row.fit_seconds != row.fit_seconds or row.fit_seconds is None
+            else f"{row.fit_seconds:.2f}",
+            str(row.fidelity),
+            str(row.status),
+            str(row.reason)[:48],
+        )
+    console.print(table)
+    pruned = [c for c in result.cuts if c.source == "prior"]
+    if pruned:
+        console.print(f"pruned by the prior: {len(pruned)} cuts (see the report)")
+    for name, path in written.items():
+        console.print(f"{name}: {path}")

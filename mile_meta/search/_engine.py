@@ -1,0 +1,673 @@
+"""The search loop: components combined, run under a wall-clock budget.
+
+Order of work: the constraints are checked (an unsatisfiable one is an error before anything
+runs), the prior is read, the pruner narrows the space, the initial design and then the
+optimizer propose candidates, each evaluated stage by stage as the fidelity schedule says, in
+a worker process with a deadline. Time for the final refit is held back from the start, so
+the refitted model is ready within the budget.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from mile_meta.data import Dataset
+from mile_meta.metrics import Metric, default_metric, resolve_metric
+from mile_meta.search._base import (
+    CandidatePruner,
+    FidelitySchedule,
+    InitialDesign,
+    Optimizer,
+    Outcome,
+    SearchContext,
+)
+from mile_meta.search._errors import SearchError
+from mile_meta.search._prior import Prior
+from mile_meta.search._records import (
+    Candidate,
+    Cut,
+    Evaluation,
+    EvaluationStatus,
+    Fidelity,
+    SearchProgress,
+)
+from mile_meta.search._space import Constraints, constrained_space
+from mile_meta.search._worker import (
+    CandidateRunner,
+    EvaluateTask,
+    PriorTask,
+    RefitTask,
+    WorkerSettings,
+    unpickle_model,
+)
+
+if TYPE_CHECKING:
+    from mile_meta.evaluate import EvaluationResult
+    from mile_meta.kb import KnowledgeBase
+    from mile_meta.search._results import SearchResult
+
+__all__ = ["Search", "subsample_rows"]
+
+ProgressCallback = Callable[[SearchProgress], None]
+
+# Below this many seconds left, starting another evaluation is pointless.
+_MIN_SLOT_SECONDS = 0.15
+# Expected refit time = fit time per fold x rows ratio x this safety factor.
+_REFIT_SAFETY = 2.5
+# Share of the budget the refit may run past the end, when it must (the budget holds within 5 %).
+_REFIT_GRACE = 0.03
+# The prior (meta-features and the meta-learner's ranking) may take this share of the budget.
+_PRIOR_SHARE = 0.3
+# Before any candidate has completed, one evaluation may use at most this share of the time left.
+_FIRST_SHARE = 0.6
+# After this many proposals in a row that were already evaluated, the space is used up.
+_MAX_REPEATS = 50
+
+
+def subsample_rows(target: Any, rows: int, seed: int, min_per_class: int = 0) -> np.ndarray:
+    """Sorted positions of a random subsample of ``rows`` rows (stratified for classes), with
+    at least ``min_per_class`` rows of every class (so cross-validation can split it)."""
+    generator = np.random.default_rng(seed)
+    n = len(target)
+    if rows >= n:
+        return np.arange(n)
+    if min_per_class <= 0:
+        return np.sort(generator.choice(n, size=rows, replace=False))
+    labels = np.asarray(target)
+    chosen: list[np.ndarray] = []
+    classes, counts = np.unique(labels, return_counts=True)
+    for label, count in zip(classes, counts, strict=True):
+        members = np.flatnonzero(labels == label)
+        share = max(min(min_per_class, count), round(rows * count / n))
+        chosen.append(generator.choice(members, size=min(share, count), replace=False))
+    return np.sort(np.concatenate(chosen))
+
+
+@dataclass
+class _State:
+    """What the loop has learned so far (mutable, private to one run)."""
+
+    started: float
+    budget: float
+    evaluations: list[Evaluation]
+    results: list[EvaluationResult]
+    scores_by_stage: dict[int, list[float]]
+    history: list[tuple[float, float, int]]
+    notes: list[str]
+    best: Evaluation | None = None
+    failures: int = 0
+    # seconds a task spends outside the fits (sending, scheduling, scoring): the refit pays it too
+    overheads: list[float] = field(default_factory=list)
+    max_evaluations: int | None = None
+
+    def overhead(self) -> float:
+        return max(self.overheads[-3:], default=0.2)
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.started
+
+    def remaining(self) -> float:
+        return self.budget - self.elapsed()
+
+
+class Search:
+    """A search assembled from components (see :mod:`mile_meta.search._base`).
+
+    Presets build one (:func:`~mile_meta.search.autopilot`, ...) and call :meth:`run`.
+    ``cv`` is the number of cross-validation folds, or ``"auto"`` (5 up to 1000 rows, else 3).
+    """
+
+    def __init__(
+        self,
+        *,
+        initial_design: InitialDesign,
+        pruner: CandidatePruner,
+        fidelity: FidelitySchedule,
+        optimizer: Optimizer,
+        constraints: Constraints | None = None,
+        cv: int | str = "auto",
+        use_prior: bool = True,
+        worker: WorkerSettings | None = None,
+        name: str = "search",
+    ) -> None:
+        self.initial_design = initial_design
+        self.pruner = pruner
+        self.fidelity = fidelity
+        self.optimizer = optimizer
+        self.constraints = constraints or Constraints()
+        self.cv = cv
+        self.use_prior = use_prior
+        self.worker = worker
+        self.name = name
+
+    # -- public: validate, then run --------------------------------------------------------
+    def run(
+        self,
+        dataset: Dataset,
+        *,
+        budget_seconds: float,
+        metric: str | None = None,
+        kb: KnowledgeBase | None = None,
+        seed: int = 0,
+        exclude_datasets: Sequence[str | int] = (),
+        progress: ProgressCallback | None = None,
+        record: bool = True,
+        max_evaluations: int | None = None,
+    ) -> SearchResult:
+        """Search for ``budget_seconds`` (the refitted model included) and return the result.
+
+        ``kb`` gives the prior and receives the runs (as local runs, with ``record``);
+        ``exclude_datasets`` are knowledge-base datasets the prior must not use;
+        ``max_evaluations`` stops the search earlier, after that many evaluations.
+        """
+        started = time.perf_counter()
+        if not budget_seconds or budget_seconds < 1:
+            raise SearchError(f"the budget must be at least 1 s, got {budget_seconds!r}")
+        if max_evaluations is not None and max_evaluations < 1:
+            raise SearchError(f"max_evaluations must be at least 1, got {max_evaluations}")
+        chosen = resolve_metric(metric) if metric else default_metric(dataset.task_type)
+        if dataset.task_type not in chosen.task_types:
+            raise SearchError(
+                f"metric {chosen.name} does not apply to a {dataset.task_type} task; "
+                f"pick one for {dataset.task_type} (default: {default_metric(dataset.task_type).name})"
+            )
+        cv = self._resolve_cv(len(dataset.frame), dataset)
+        space, constraint_cuts = constrained_space(dataset.task_type, self.constraints)
+        if self.constraints.max_fit_seconds and self.constraints.max_fit_seconds > budget_seconds:
+            constraint_cuts.append(
+                Cut(
+                    "candidate",
+                    "max_fit_seconds",
+                    f"the fit limit ({self.constraints.max_fit_seconds:g} s) exceeds the budget; the budget rules",
+                    "constraint",
+                )
+            )
+        return self._run(
+            dataset,
+            metric=chosen,
+            cv=cv,
+            budget=float(budget_seconds),
+            started=started,
+            space=space,
+            constraint_cuts=constraint_cuts,
+            kb=kb,
+            seed=seed,
+            exclude_datasets=exclude_datasets,
+            progress=progress,
+            record=record,
+            max_evaluations=max_evaluations,
+        )
+
+    def _resolve_cv(self, n_rows: int, dataset: Dataset) -> int:
+        if self.cv == "auto":
+            folds = 5 if n_rows <= 1000 else 3
+        else:
+            try:
+                folds = int(self.cv)
+            except (TypeError, ValueError):
+                raise SearchError(
+                    f"cv must be a number of folds or 'auto', got {self.cv!r}"
+                ) from None
+            if folds < 2:
+                raise SearchError(f"cv must be at least 2 folds, got {folds}")
+        if dataset.task_type != "regression":
+            smallest = int(dataset.target.value_counts().min())
+            if smallest < 2:
+                raise SearchError(
+                    f"the rarest class of {dataset.name} has {smallest} row; "
+                    "cross-validation needs at least 2 per class: drop or merge that class"
+                )
+            folds = min(folds, smallest)
+        return folds
+
+    # -- private: the loop ------------------------------------------------------------------
+    def _run(
+        self,
+        dataset: Dataset,
+        *,
+        metric: Metric,
+        cv: int,
+        budget: float,
+        started: float,
+        space: Any,
+        constraint_cuts: list[Cut],
+        kb: KnowledgeBase | None,
+        seed: int,
+        exclude_datasets: Sequence[str | int],
+        progress: ProgressCallback | None,
+        record: bool,
+        max_evaluations: int | None,
+    ) -> SearchResult:
+        from mile_meta.search._results import SearchResult
+
+        state = _State(started, budget, [], [], {}, [], [], max_evaluations=max_evaluations)
+        emit = self._emitter(progress, state, metric)
+        stopped_because = "budget"
+        interrupted = False
+        estimator = None
+        final: Evaluation | None = None
+        refit_seconds = refit_rows = model_bytes = None
+        initial: tuple[Candidate, ...] = ()
+        stages: tuple[Fidelity, ...] = ()
+        prior: Prior | None = None
+        prior_cuts: tuple[Cut, ...] = ()
+        stage_rows: dict[int, np.ndarray | None] = {}
+        settings = self.worker or WorkerSettings(max_memory_bytes=self.constraints.max_memory_bytes)
+        with CandidateRunner(dataset, settings) as runner:
+            try:
+                emit("prior")
+                prior = self._prior(runner, state, kb, metric, exclude_datasets)
+                context = SearchContext(
+                    dataset=dataset,
+                    metric=metric,
+                    seed=seed,
+                    budget_seconds=budget,
+                    cv=cv,
+                    constraints=self.constraints,
+                    prior=prior,
+                    kb=kb,
+                )
+                space, prior_cuts = self.pruner.prune(space, context)
+                initial = self.initial_design.select(space, context)
+                stages = self.fidelity.rungs(len(dataset.frame), context)
+                stage_rows = {
+                    stage.rung: (
+                        None
+                        if stage.rows >= len(dataset.frame)
+                        else subsample_rows(
+                            dataset.target,
+                            stage.rows,
+                            seed,
+                            min_per_class=0 if dataset.task_type == "regression" else cv,
+                        )
+                    )
+                    for stage in stages
+                }
+                self.optimizer.start(space, context, initial)
+                emit("warm start" if initial else "optimizer")
+                stopped_because = self._loop(
+                    runner, state, stages, stage_rows, metric, cv, seed, emit, len(initial)
+                )
+            except KeyboardInterrupt:
+                interrupted = True
+                stopped_because = "interrupted"
+                state.notes.append("interrupted (Ctrl-C): the best so far is kept")
+            emit("refit")
+            try:
+                if stages:
+                    final, estimator, refit_seconds, refit_rows, model_bytes = self._refit(
+                        runner,
+                        state,
+                        stages,
+                        stage_rows,
+                        seed,
+                        interrupted,
+                        len(dataset.frame),
+                        metric.higher_is_better,
+                    )
+            except KeyboardInterrupt:
+                interrupted = True
+                stopped_because = "interrupted"
+                state.notes.append("interrupted again during the refit: no fitted model")
+        elapsed = state.elapsed()
+        result = SearchResult(
+            estimator=estimator,
+            best=final,
+            evaluations=tuple(state.evaluations),
+            cuts=(*constraint_cuts, *prior_cuts),
+            initial_design=initial,
+            fidelities=stages,
+            history=tuple(state.history),
+            metric=metric.name,
+            higher_is_better=metric.higher_is_better,
+            dataset_name=dataset.name,
+            dataset_id=dataset.dataset_id,
+            task_type=dataset.task_type,
+            n_rows=len(dataset.frame),
+            seed=seed,
+            cv=cv,
+            budget_seconds=budget,
+            elapsed_seconds=elapsed,
+            refit_seconds=refit_seconds,
+            refit_rows=refit_rows,
+            model_bytes=model_bytes,
+            stopped_because=stopped_because,
+            interrupted=interrupted,
+            notes=tuple(state.notes),
+            preset=self.name,
+            prior_seconds=prior.seconds if prior is not None else None,
+            searched_estimators=space.estimator_names,
+            evaluation_results=tuple(state.results),
+        )
+        if record and kb is not None and state.results:
+            from mile_meta.evaluate import record_local_runs
+
+            record_local_runs(kb, dataset, list(state.results))
+        emit("done", result.best)
+        return result
+
+    def _prior(
+        self,
+        runner: CandidateRunner,
+        state: _State,
+        kb: KnowledgeBase | None,
+        metric: Metric,
+        exclude_datasets: Sequence[str | int],
+    ) -> Prior | None:
+        """The prior, read in the worker so a slow read cannot overrun the budget."""
+        if not self.use_prior:
+            return None
+        if kb is None:
+            state.notes.append("no prior: no knowledge base given")
+            return None
+        limit = _PRIOR_SHARE * state.budget
+        reply = runner.run(
+            PriorTask(
+                str(kb.path),
+                metric.name,
+                tuple(exclude_datasets),
+                meta_feature_seconds=min(1.0, 0.02 * state.budget),
+            ),
+            timeout_seconds=limit,
+        )
+        if reply.status == "timeout":
+            state.notes.append(
+                f"no prior: reading it took longer than {limit:.1f} s ({_PRIOR_SHARE:.0%} of the "
+                "budget); searching from default configurations"
+            )
+            return None
+        if reply.status != "ok":
+            state.notes.append(f"no prior: {reply.message}; searching from default configurations")
+            return None
+        prior: Prior | None
+        prior, note = reply.value
+        state.notes.append(note + f" (read in {reply.seconds:.1f} s)")
+        return prior
+
+    def _emitter(
+        self, progress: ProgressCallback | None, state: _State, metric: Metric
+    ) -> Callable[..., None]:
+        def emit(phase: str, last: Evaluation | None = None) -> None:
+            if progress is None:
+                return
+            best = state.best
+            progress(
+                SearchProgress(
+                    phase=phase,
+                    elapsed_seconds=state.elapsed(),
+                    budget_seconds=state.budget,
+                    evaluations=len(state.evaluations),
+                    failures=state.failures,
+                    best_score=best.score if best is not None else None,
+                    best_description=best.candidate.spec.describe() if best is not None else None,
+                    metric=metric.name,
+                    last=last,
+                    notes=tuple(state.notes),
+                )
+            )
+
+        return emit
+
+    def _refit_estimate(self, evaluation: Evaluation, rows: int, cv: int) -> float:
+        """Seconds to fit ``evaluation``'s pipeline on ``rows`` rows, from its fold fits."""
+        train_rows = max(1.0, evaluation.fidelity.rows * (cv - 1) / cv)
+        per_fold = evaluation.fit_seconds or evaluation.seconds
+        return per_fold * (rows / train_rows) * _REFIT_SAFETY + 0.3
+
+    def _reserve(self, state: _State, cv: int, n_rows: int) -> float:
+        if state.best is None:
+            return 0.02 * state.budget
+        return self._refit_estimate(state.best, n_rows, cv) + state.overhead()
+
+    def _loop(
+        self,
+        runner: CandidateRunner,
+        state: _State,
+        stages: tuple[Fidelity, ...],
+        stage_rows: dict[int, np.ndarray | None],
+        metric: Metric,
+        cv: int,
+        seed: int,
+        emit: Callable[..., None],
+        n_initial: int,
+    ) -> str:
+        outcomes: dict[str, Outcome] = {}
+        repeats = 0
+        asked = 0
+        n_rows = stages[-1].rows
+        while True:
+            if state.remaining() - self._reserve(state, cv, n_rows) < _MIN_SLOT_SECONDS:
+                return "budget"
+            if (
+                state.max_evaluations is not None
+                and len(state.evaluations) >= state.max_evaluations
+            ):
+                return "evaluation limit"
+            proposal = self.optimizer.ask()
+            if proposal is None:
+                return "space exhausted"
+            asked += 1
+            if asked == n_initial + 1:
+                emit("optimizer")
+            known = outcomes.get(proposal.candidate.pipeline_id)
+            if known is not None:  # proposed before: tell the same outcome, evaluate nothing
+                self.optimizer.tell(proposal, known)
+                repeats += 1
+                if repeats >= _MAX_REPEATS:
+                    state.notes.append(f"stopped: the last {repeats} proposals were all repeats")
+                    return "space exhausted"
+                continue
+            repeats = 0
+            outcome = self._intensify(
+                runner, state, proposal.candidate, stages, stage_rows, metric, cv, seed, emit
+            )
+            outcomes[proposal.candidate.pipeline_id] = outcome
+            self.optimizer.tell(proposal, outcome)
+
+    def _intensify(
+        self,
+        runner: CandidateRunner,
+        state: _State,
+        candidate: Candidate,
+        stages: tuple[Fidelity, ...],
+        stage_rows: dict[int, np.ndarray | None],
+        metric: Metric,
+        cv: int,
+        seed: int,
+        emit: Callable[..., None],
+    ) -> Outcome:
+        scored: list[tuple[int, float]] = []
+        n_rows = stages[-1].rows
+        for stage in stages:
+            evaluation = self._evaluate(
+                runner, state, candidate, stage, stage_rows[stage.rung], metric, cv, seed
+            )
+            if not evaluation.ok or evaluation.score is None:
+                state.evaluations.append(evaluation)
+                state.failures += evaluation.status != "stopped"
+                emit("evaluation", evaluation)
+                return Outcome("pruned" if scored else "failed", None, tuple(scored))
+            score = evaluation.score
+            scored.append((stage.rung, score))
+            if stage is stages[-1]:
+                state.evaluations.append(evaluation)
+                if (
+                    state.best is None
+                    or state.best.fidelity.rung < stage.rung
+                    or _better(score, state.best.score, metric.higher_is_better)
+                ):
+                    state.best = evaluation
+                    state.history.append((evaluation.finished_seconds, score, evaluation.number))
+                emit("evaluation", evaluation)
+                return Outcome("complete", score, tuple(scored))
+            earlier = state.scores_by_stage.setdefault(stage.rung, [])
+            promote = self.fidelity.promote(score, list(earlier), metric.higher_is_better)
+            earlier.append(score)
+            if promote:
+                following = stages[stage.rung + 1]
+                projected = evaluation.seconds * following.rows / max(stage.rows, 1)
+                budget_left = state.remaining() - self._reserve(state, cv, n_rows)
+                if projected > budget_left:
+                    promote = False
+                    evaluation = replace(
+                        evaluation,
+                        error=f"not promoted: {following.label} would take ~{projected:.1f} s, "
+                        f"{max(budget_left, 0):.1f} s left",
+                    )
+            evaluation = replace(evaluation, promoted=promote)
+            state.evaluations.append(evaluation)
+            if state.best is None or (
+                state.best.fidelity.rung == stage.rung
+                and _better(score, state.best.score, metric.higher_is_better)
+            ):
+                state.best = evaluation  # nothing at a higher stage yet: best seen so far
+            emit("evaluation", evaluation)
+            if not promote:
+                return Outcome("pruned", None, tuple(scored))
+        raise AssertionError("unreachable: the last stage returns")
+
+    def _evaluate(
+        self,
+        runner: CandidateRunner,
+        state: _State,
+        candidate: Candidate,
+        stage: Fidelity,
+        rows: np.ndarray | None,
+        metric: Metric,
+        cv: int,
+        seed: int,
+    ) -> Evaluation:
+        begun = state.elapsed()
+        if state.best is None:
+            # nothing to fall back on yet: leave time for this candidate's own refit
+            timeout = _FIRST_SHARE * state.remaining()
+        else:
+            timeout = state.remaining() - self._reserve(state, cv, len(runner.dataset.frame))
+        limited_by_fit = False
+        max_fit = self.constraints.max_fit_seconds
+        if max_fit is not None:
+            per_candidate = max_fit * cv + 1.0  # every fold's fit, plus the preprocessing
+            if per_candidate < timeout:
+                timeout, limited_by_fit = per_candidate, True
+        reply = runner.run(
+            EvaluateTask(candidate.spec, metric.name, cv, seed, rows), timeout_seconds=timeout
+        )
+        finished = state.elapsed()
+
+        def record(
+            status: EvaluationStatus,
+            error: str | None,
+            result: EvaluationResult | None = None,
+        ) -> Evaluation:
+            return Evaluation(
+                number=len(state.evaluations) + 1,
+                candidate=candidate,
+                fidelity=stage,
+                status=status,
+                score=result.mean if result is not None else None,
+                std=result.std if result is not None else None,
+                fold_scores=tuple(result.fold_scores) if result is not None else (),
+                fit_seconds=result.fit_seconds if result is not None else None,
+                started_seconds=begun,
+                finished_seconds=finished,
+                cached_folds=result.cached_folds if result is not None else 0,
+                error=error,
+            )
+
+        if reply.status == "ok":
+            result = reply.value
+            state.overheads.append(max(0.0, reply.seconds - result.fit_seconds * result.n_folds))
+            if not math.isfinite(result.mean):
+                return record("failed", "the score is not a number")
+            if max_fit is not None and result.fit_seconds > max_fit:
+                too_slow = f"fits took {result.fit_seconds:.1f} s, over the limit of {max_fit:g} s"
+                return record("too_slow", too_slow, result)
+            state.results.append(result)
+            return record("ok", None, result)
+        if reply.status == "timeout":
+            if limited_by_fit:
+                return record(
+                    "timeout", f"stopped after {timeout:.1f} s: over the fit limit of {max_fit:g} s"
+                )
+            return record(
+                "stopped", f"stopped at the end of the budget after {reply.seconds:.1f} s"
+            )
+        return record(reply.status, reply.message)
+
+    def _refit(
+        self,
+        runner: CandidateRunner,
+        state: _State,
+        stages: tuple[Fidelity, ...],
+        stage_rows: dict[int, np.ndarray | None],
+        seed: int,
+        interrupted: bool,
+        n_rows: int,
+        higher_is_better: bool,
+    ) -> tuple[Evaluation | None, Any, float | None, int | None, int | None]:
+        """Fit the best pipeline on all rows, or the next best when it cannot be done in time
+        or is over the size limit; with little time left, on the largest stage that fits."""
+        done = [e for e in state.evaluations if e.status == "ok" and e.score is not None]
+        if not done:
+            state.notes.append("no candidate completed: nothing to refit")
+            return None, None, None, None, None
+        top = max(e.fidelity.rung for e in done)
+        ranked = sorted(
+            (e for e in done if e.fidelity.rung == top),
+            key=lambda e: (-(e.score or 0) if higher_is_better else (e.score or 0), e.number),
+        )
+        cv = max(2, len(ranked[0].fold_scores))
+        max_bytes = self.constraints.max_model_bytes
+        for evaluation in ranked[:5]:
+            left = state.remaining() + _REFIT_GRACE * state.budget
+            if interrupted:
+                left = max(left, 2 * self._refit_estimate(evaluation, n_rows, cv) + 1)
+            rows: np.ndarray | None = None
+            used = n_rows
+            expected = self._refit_estimate(evaluation, n_rows, cv) + state.overhead()
+            if expected > left:
+                # too little time for all rows: the largest stage (or share of rows) that fits
+                fitting = [
+                    s for s in stages[:-1] if self._refit_estimate(evaluation, s.rows, cv) <= left
+                ]
+                if fitting:
+                    used, rows = fitting[-1].rows, stage_rows[fitting[-1].rung]
+                else:
+                    used = max(min(n_rows, 200), int(n_rows * left / expected))
+                    rows = subsample_rows(
+                        runner.dataset.target,
+                        used,
+                        seed,
+                        min_per_class=0 if runner.dataset.task_type == "regression" else 1,
+                    )
+                state.notes.append(f"refitted on {used} of {n_rows} rows to keep the budget")
+            reply = runner.run(
+                RefitTask(evaluation.candidate.spec, seed, rows), timeout_seconds=max(left, 0.05)
+            )
+            if reply.status != "ok":
+                state.notes.append(
+                    f"refit of {evaluation.candidate.spec.describe()} failed ({reply.message}); "
+                    "trying the next best"
+                )
+                continue
+            payload, seconds = reply.value
+            if max_bytes is not None and len(payload) > max_bytes:
+                state.notes.append(
+                    f"{evaluation.candidate.spec.describe()} is {len(payload):,} bytes, over the "
+                    f"limit of {max_bytes:,}; trying the next best"
+                )
+                continue
+            return evaluation, unpickle_model(payload), seconds, used, len(payload)
+        return None, None, None, None, None
+
+
+def _better(score: float, than: float | None, higher_is_better: bool) -> bool:
+    if than is None:
+        return True
+    return score > than if higher_is_better else score < than

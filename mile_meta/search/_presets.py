@@ -1,0 +1,248 @@
+"""Presets ("facades"): the search components combined for each autonomy level.
+
+* :func:`autopilot` — data, target, metric and a time budget; the knowledge base decides where
+  to start, what to leave out and how small the first evaluations may be.
+* :func:`cruise_control` — the same plus the user's constraints (families to include or
+  exclude, pinned steps or hyperparameters, a fit-time limit per model, interpretable models
+  only, a maximum model size).
+* :func:`cold_search` — Optuna's TPE or random sampling over the same space with no prior
+  (the baselines of the search benchmark).
+
+User-driven evaluation of one named pipeline is :func:`mile_meta.evaluate.evaluate_pipeline`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from contextlib import ExitStack
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal, TypeAlias
+
+import pandas as pd
+
+from mile_meta.data import Dataset, dataset_from_frame, load_dataset
+from mile_meta.errors import MileMetaError
+from mile_meta.pipelines.spec import ParamValue
+from mile_meta.search._engine import ProgressCallback, Search
+from mile_meta.search._fidelity import FullFidelity, SuccessiveHalving
+from mile_meta.search._initial_design import NoInitialDesign, WarmStartDesign
+from mile_meta.search._optimizer import OptunaOptimizer
+from mile_meta.search._pruning import NoPruning, PriorPruner
+from mile_meta.search._results import SearchResult
+from mile_meta.search._space import Constraints
+from mile_meta.search._units import parse_duration, parse_size
+from mile_meta.search._worker import WorkerSettings
+
+if TYPE_CHECKING:
+    from mile_meta.kb import KnowledgeBase
+
+__all__ = ["autopilot", "autopilot_search", "cold_search", "cruise_control"]
+
+Data: TypeAlias = Dataset | str | Path | pd.DataFrame
+
+
+def _dataset_of(data: Data, target: str | None, task_type: str | None) -> Dataset:
+    if isinstance(data, Dataset):
+        return data
+    if target is None:
+        raise MileMetaError("pass the target column name (target=...) with a file or a frame")
+    if isinstance(data, pd.DataFrame):
+        return dataset_from_frame(data, target, task_type=task_type)
+    return load_dataset(data, target, task_type=task_type)
+
+
+def _knowledge_base(
+    kb: KnowledgeBase | str | Path | None, stack: ExitStack, *, must_exist: bool
+) -> KnowledgeBase | None:
+    from mile_meta.kb import KnowledgeBase
+
+    if isinstance(kb, KnowledgeBase):
+        return kb
+    if kb is None and not must_exist:
+        return None
+    return stack.enter_context(KnowledgeBase.open(kb, must_exist=True))
+
+
+def autopilot_search(
+    constraints: Constraints | None = None,
+    *,
+    cv: int | str = "auto",
+    use_prior: bool = True,
+    worker: WorkerSettings | None = None,
+    name: str = "autopilot",
+) -> Search:
+    """The autopilot's components: warm start from the top recommendations, the prior's
+    pruning, successive halving on subsamples sized by the learning curves, then TPE."""
+    return Search(
+        initial_design=WarmStartDesign(size=8, per_family=2),
+        pruner=PriorPruner() if use_prior else NoPruning(),
+        fidelity=SuccessiveHalving(),
+        optimizer=OptunaOptimizer("tpe", n_startup_trials=5),
+        constraints=constraints,
+        cv=cv,
+        use_prior=use_prior,
+        worker=worker,
+        name=name,
+    )
+
+
+def _finish(result: SearchResult, out: str | Path | None) -> SearchResult:
+    if out is not None:
+        result.save(out)
+    return result
+
+
+def autopilot(
+    data: Data,
+    target: str | None = None,
+    *,
+    metric: str | None = None,
+    budget: str | float = "60s",
+    kb: KnowledgeBase | str | Path | None = None,
+    seed: int = 0,
+    out: str | Path | None = None,
+    record: bool = True,
+    use_prior: bool = True,
+    exclude_datasets: Sequence[str | int] = (),
+    task_type: str | None = None,
+    cv: int | str = "auto",
+    progress: ProgressCallback | None = None,
+    max_evaluations: int | None = None,
+) -> SearchResult:
+    """Find and fit a good pipeline for ``data`` within ``budget`` ("60s", "5m", 90).
+
+    The knowledge base (``kb``: an open one, a path, or None for the default) supplies the
+    prior and receives every evaluation as a local run (``record``). With ``out`` the model
+    (``model.joblib``), its spec, the leaderboard and an HTML report are written there.
+
+    Example::
+
+        result = autopilot("data.csv", "y", budget="60s")
+        result.estimator.predict(new_rows); result.leaderboard.head()
+    """
+    dataset = _dataset_of(data, target, task_type)
+    with ExitStack() as stack:
+        knowledge_base = _knowledge_base(kb, stack, must_exist=use_prior or record)
+        result = autopilot_search(cv=cv, use_prior=use_prior).run(
+            dataset,
+            budget_seconds=parse_duration(budget),
+            metric=metric,
+            kb=knowledge_base,
+            seed=seed,
+            exclude_datasets=exclude_datasets,
+            progress=progress,
+            record=record,
+            max_evaluations=max_evaluations,
+        )
+    return _finish(result, out)
+
+
+def cruise_control(
+    data: Data,
+    target: str | None = None,
+    *,
+    metric: str | None = None,
+    budget: str | float = "60s",
+    include: Iterable[str] | None = None,
+    exclude: Iterable[str] | None = None,
+    pinned: Mapping[str, ParamValue] | None = None,
+    max_fit_seconds: str | float | None = None,
+    interpretable: bool = False,
+    max_model_bytes: str | int | None = None,
+    max_memory_bytes: str | int | None = None,
+    kb: KnowledgeBase | str | Path | None = None,
+    seed: int = 0,
+    out: str | Path | None = None,
+    record: bool = True,
+    use_prior: bool = True,
+    exclude_datasets: Sequence[str | int] = (),
+    task_type: str | None = None,
+    cv: int | str = "auto",
+    progress: ProgressCallback | None = None,
+    max_evaluations: int | None = None,
+) -> SearchResult:
+    """The autopilot under the user's constraints; an unsatisfiable one fails before any work.
+
+    ``include``/``exclude`` name families (``random_forest``) or estimators; ``pinned`` maps
+    ``"Component.parameter"`` (or a bare ``"parameter"``) to a fixed value, e.g.
+    ``{"RandomForestClassifier.n_estimators": 500, "TabularPreprocessor.scaling": "robust"}``;
+    ``max_fit_seconds`` ("10s") stops any fit that takes longer; ``max_model_bytes`` ("50MB")
+    bounds the pickled final model; ``interpretable`` keeps models a person can read.
+
+    Example::
+
+        result = cruise_control("data.csv", "y", budget="2m", interpretable=True)
+    """
+    constraints = Constraints(
+        include=tuple(include or ()),
+        exclude=tuple(exclude or ()),
+        pinned=tuple((pinned or {}).items()),
+        interpretable=interpretable,
+        max_fit_seconds=parse_duration(max_fit_seconds) if max_fit_seconds is not None else None,
+        max_model_bytes=parse_size(max_model_bytes) if max_model_bytes is not None else None,
+        max_memory_bytes=parse_size(max_memory_bytes) if max_memory_bytes is not None else None,
+    )
+    dataset = _dataset_of(data, target, task_type)
+    search = autopilot_search(constraints, cv=cv, use_prior=use_prior, name="cruise-control")
+    seconds = parse_duration(budget)
+    # Check the constraints against the space before the knowledge base is even opened.
+    from mile_meta.search._space import constrained_space
+
+    constrained_space(dataset.task_type, constraints)
+    with ExitStack() as stack:
+        knowledge_base = _knowledge_base(kb, stack, must_exist=use_prior or record)
+        result = search.run(
+            dataset,
+            budget_seconds=seconds,
+            metric=metric,
+            kb=knowledge_base,
+            seed=seed,
+            exclude_datasets=exclude_datasets,
+            progress=progress,
+            record=record,
+            max_evaluations=max_evaluations,
+        )
+    return _finish(result, out)
+
+
+def cold_search(
+    data: Data,
+    target: str | None = None,
+    *,
+    sampler: Literal["tpe", "random"] = "tpe",
+    metric: str | None = None,
+    budget: str | float = "60s",
+    kb: KnowledgeBase | str | Path | None = None,
+    seed: int = 0,
+    out: str | Path | None = None,
+    record: bool = False,
+    task_type: str | None = None,
+    cv: int | str = "auto",
+    progress: ProgressCallback | None = None,
+    max_evaluations: int | None = None,
+) -> SearchResult:
+    """Optuna ``tpe`` or ``random`` sampling over the same space, with no prior: no warm start,
+    no pruning, every candidate on all rows. ``kb`` only receives the runs (``record``)."""
+    search = Search(
+        initial_design=NoInitialDesign(),
+        pruner=NoPruning(),
+        fidelity=FullFidelity(),
+        optimizer=OptunaOptimizer(sampler),
+        cv=cv,
+        use_prior=False,
+        name=f"{sampler} search",
+    )
+    dataset = _dataset_of(data, target, task_type)
+    with ExitStack() as stack:
+        knowledge_base = _knowledge_base(kb, stack, must_exist=True) if record else None
+        result = search.run(
+            dataset,
+            budget_seconds=parse_duration(budget),
+            metric=metric,
+            kb=knowledge_base,
+            seed=seed,
+            progress=progress,
+            record=record,
+            max_evaluations=max_evaluations,
+        )
+    return _finish(result, out)

@@ -1,0 +1,124 @@
+"""The knowledge-base prior of one search: the meta-learner's ranking of every pipeline.
+
+The warm start takes its first candidates from the ranking and the pruning reads the evidence
+behind it (each pipeline's rank on the nearest knowledge-base datasets). When the knowledge
+base holds no results for the user's metric, a metric that ranks pipelines the same way on
+one dataset stands in (R² for RMSE: on the same data, a lower RMSE is a higher R²).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from mile_meta.errors import MileMetaError
+from mile_meta.metrics import resolve_metric
+
+if TYPE_CHECKING:
+    from mile_meta.data import Dataset
+    from mile_meta.kb import KnowledgeBase
+    from mile_meta.recommend import RecommendationReport
+
+__all__ = ["RANKING_PROXIES", "Prior", "load_prior"]
+
+# user metric -> metrics whose knowledge-base results rank pipelines (nearly) the same way
+RANKING_PROXIES: dict[str, tuple[str, ...]] = {
+    "root_mean_squared_error": ("r2", "mean_absolute_error"),
+    "mean_absolute_error": ("root_mean_squared_error", "r2"),
+    "r2": ("root_mean_squared_error", "mean_absolute_error"),
+    "balanced_accuracy": ("predictive_accuracy", "area_under_roc_curve"),
+    "balanced_error_rate": ("balanced_accuracy", "predictive_accuracy"),
+    "predictive_accuracy": ("balanced_accuracy", "area_under_roc_curve"),
+    "f_measure": ("balanced_accuracy", "predictive_accuracy"),
+    "area_under_roc_curve": ("balanced_accuracy", "predictive_accuracy"),
+    "log_loss": ("area_under_roc_curve", "balanced_accuracy"),
+}
+
+
+@dataclass(frozen=True)
+class Prior:
+    """The ranking behind a search (``report``), in ``ranking_metric``'s unit.
+
+    ``proxy_for`` names the user's metric when another metric's results did the ranking.
+    """
+
+    report: RecommendationReport
+    ranking_metric: str
+    proxy_for: str | None
+    meta_features: Mapping[str, float]
+    seconds: float
+
+    @property
+    def note(self) -> str:
+        used = f"{self.report.meta_learner} over {self.report.knowledge_base_metric}"
+        if self.proxy_for:
+            return f"ranked by {self.ranking_metric} ({used}), standing in for {self.proxy_for}"
+        return f"ranked by {used}"
+
+    def nearest_datasets(self, limit: int = 10) -> list[tuple[str, str | None, float]]:
+        """(dataset id, name, distance) of the nearest knowledge-base datasets in the evidence."""
+        seen: dict[str, tuple[str | None, float]] = {}
+        for recommendation in self.report.recommendations:
+            for evidence in recommendation.evidence:
+                seen.setdefault(evidence.dataset_id, (evidence.dataset_name, evidence.distance))
+        ordered = sorted(seen.items(), key=lambda item: item[1][1])
+        return [(key, name, distance) for key, (name, distance) in ordered[:limit]]
+
+
+def load_prior(
+    kb: KnowledgeBase,
+    dataset: Dataset,
+    metric: str,
+    *,
+    exclude_datasets: Sequence[str | int] = (),
+    evidence_per_pipeline: int = 5,
+    meta_feature_seconds: float = 1.0,
+) -> tuple[Prior | None, str]:
+    """The prior for ``dataset`` and a one-line note of what was used (or why there is none)."""
+    from mile_meta.metafeatures import compute_metafeatures
+    from mile_meta.recommend import recommend_from_metafeatures
+
+    started = time.perf_counter()
+    meta_features = compute_metafeatures(
+        dataset.frame,
+        dataset.target,
+        task_type=dataset.task_type,
+        time_budget_seconds=meta_feature_seconds,
+    ).values
+    excluded = (*exclude_datasets, dataset.dataset_id)
+    candidates = (metric, *RANKING_PROXIES.get(metric, ()))
+    failures = []
+    for ranking_metric in candidates:
+        if dataset.task_type not in resolve_metric(ranking_metric).task_types:
+            continue
+        try:
+            report = recommend_from_metafeatures(
+                meta_features,
+                dataset.task_type,
+                kb=kb,
+                metric=ranking_metric,
+                top=100_000,
+                exclude_datasets=excluded,
+                dataset_name=dataset.name,
+                evidence_per_pipeline=evidence_per_pipeline,
+            )
+        except MileMetaError as error:
+            failures.append(str(error))
+            continue
+        if not report.recommendations:
+            continue
+        prior = Prior(
+            report=report,
+            ranking_metric=ranking_metric,
+            proxy_for=None if ranking_metric == metric else metric,
+            meta_features=dict(meta_features),
+            seconds=time.perf_counter() - started,
+        )
+        return prior, prior.note
+    return None, (
+        f"no prior: the knowledge base holds no {dataset.task_type} results for {metric}"
+        + (" or a metric that ranks like it" if len(candidates) > 1 else "")
+        + "; searching from default configurations"
+    )

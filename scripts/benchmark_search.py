@@ -1,0 +1,426 @@
+"""Benchmark: mile-meta autopilot against random search, Optuna TPE and FLAML.
+
+Every method gets the same wall-clock budget (10, 30, 60 s by default) and one core
+(each job runs in its own process pinned to one CPU), on the same outer 75/25 split of each
+dataset (one split per seed); the score is the hold-out test score of the model the method
+returns (balanced accuracy for classification, RMSE for regression). Datasets come from
+``../shared/benchmarks/datasets.csv``; each is evaluated with its own OpenML id (if any)
+excluded from the knowledge base.
+
+    python scripts/benchmark_search.py run --jobs 2            # the grid, resumable
+    python scripts/benchmark_search.py report                  # tables from what has finished
+
+Each finished job is one JSON file in ``--results`` (default /tmp/benchmark-search/jobs), so a
+partial run still gives a table and a restarted run skips what is done. ``report`` writes the
+CSV of all jobs and prints the markdown tables for docs/benchmarks-search.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+DEFAULT_DATASETS = [
+    # binary
+    "credit-g",
+    "phoneme",
+    "spambase",
+    "pc1",
+    "ada",
+    "titanic",
+    "hmda-boston",
+    "oj-purchase",
+    # multiclass
+    "cmc",
+    "segment",
+    "satimage",
+    "splice",
+    "anes96-party-id",
+    "kershaw-pitch-type",
+    # regression
+    "boston",
+    "abalone",
+    "concrete",
+    "saratoga-houses",
+    "body-dims-weight",
+    "gpa2-college-gpa",
+    "ames-housing",
+]
+METHODS = ["autopilot", "tpe", "random", "flaml"]
+DEFAULT_ROOT = Path("/tmp/benchmark-search")
+
+
+# -- one job ---------------------------------------------------------------------------------
+def _frame_cache(name: str, root: Path) -> tuple[pd.DataFrame, str, str, int | None]:
+    """The benchmark frame, cached as pickle (the loaders are slow to import)."""
+    from benchmark_datasets import load_benchmark
+
+    path = root / "data" / f"{name}.pkl"
+    if path.exists():
+        stored = pd.read_pickle(path)
+        return stored["frame"], stored["target"], stored["task"], stored["openml_id"]
+    data = load_benchmark(name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "frame": data.frame,
+        "target": data.target,
+        "task": data.task,
+        "openml_id": data.openml_id,
+    }
+    pd.to_pickle(payload, path)
+    return data.frame, data.target, data.task, data.openml_id
+
+
+def _split(frame: pd.DataFrame, target: str, task: str, seed: int):
+    from sklearn.model_selection import train_test_split
+
+    from mile_meta.data import dataset_from_frame
+
+    dataset = dataset_from_frame(frame, target, task_type=task)
+    X, y = dataset.frame, dataset.target
+    stratify = None if task == "regression" else y
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=0.25, random_state=seed, stratify=stratify
+    )
+    return (
+        X_train.reset_index(drop=True),
+        X_test.reset_index(drop=True),
+        y_train.reset_index(drop=True),
+        y_test.reset_index(drop=True),
+    )
+
+
+def _test_score(metric, model, X_test, y_test) -> float:
+    from mile_meta.evaluate import score_predictions
+
+    return score_predictions(metric, model, X_test, y_test)
+
+
+def _flaml(X_train, y_train, task, metric, budget, seed):
+    from flaml import AutoML
+    from sklearn.metrics import balanced_accuracy_score
+
+    def balanced_error(X_val, y_val, estimator, labels, X_train, y_train, *args, **kwargs):
+        error = 1 - balanced_accuracy_score(y_val, estimator.predict(X_val))
+        return error, {"balanced_accuracy": 1 - error}
+
+    automl = AutoML()
+    automl.fit(
+        X_train,
+        y_train,
+        task="regression" if task == "regression" else "classification",
+        metric="rmse" if task == "regression" else balanced_error,
+        time_budget=budget,
+        n_jobs=1,
+        seed=seed,
+        verbose=0,
+    )
+    return automl, {
+        "best_estimator": automl.best_estimator,
+        "evaluations": len(automl.config_history),
+    }
+
+
+def run_job(job: dict, root: Path) -> dict:
+    """Run one (dataset, method, budget, seed) and return its record."""
+    from mile_meta.data import dataset_from_frame
+    from mile_meta.metrics import default_metric
+
+    frame, target, task, openml_id = _frame_cache(job["dataset"], root)
+    X_train, X_test, y_train, y_test = _split(frame, target, task, job["seed"])
+    metric = default_metric(task)
+    train = X_train.copy()
+    train[target] = y_train
+    budget, seed, method = job["budget"], job["seed"], job["method"]
+    extra: dict = {}
+    started = time.perf_counter()
+    if method == "flaml":
+        model, extra = _flaml(X_train, y_train, task, metric, budget, seed)
+        elapsed = time.perf_counter() - started
+    else:
+        from mile_meta.search import autopilot, cold_search
+
+        dataset = dataset_from_frame(train, target, task_type=task, name=job["dataset"])
+        if method == "autopilot":
+            result = autopilot(
+                dataset,
+                budget=budget,
+                kb=job["kb"],
+                seed=seed,
+                record=False,
+                exclude_datasets=[openml_id] if openml_id else [],
+            )
+        else:
+            result = cold_search(dataset, sampler=method, budget=budget, seed=seed)
+        elapsed = time.perf_counter() - started
+        model = result.estimator
+        extra = {
+            "evaluations": len(result.evaluations),
+            "failures": sum(e.status not in ("ok", "stopped") for e in result.evaluations),
+            "search_seconds": result.elapsed_seconds,
+            "best": result.best.candidate.spec.describe() if result.best else None,
+            "best_origin": result.best.candidate.origin if result.best else None,
+            "cv_score": result.best_score,
+            "refit_rows": result.refit_rows,
+            "prior_seconds": result.prior_seconds,
+            "cuts": len(result.cuts),
+        }
+        if job.get("trajectory"):
+            extra["trajectory"] = _trajectory(
+                result, X_train, y_train, X_test, y_test, metric, seed
+            )
+    score = _test_score(metric, model, X_test, y_test) if model is not None else None
+    return {
+        **{k: v for k, v in job.items() if k != "kb"},
+        "task": task,
+        "metric": metric.name,
+        "higher_is_better": metric.higher_is_better,
+        "test_score": score,
+        "elapsed_seconds": elapsed,
+        "n_train": len(X_train),
+        "load_average": os.getloadavg()[0],
+        **extra,
+    }
+
+
+def _trajectory(result, X_train, y_train, X_test, y_test, metric, seed) -> list[dict]:
+    """Test score of every incumbent, refitted on the outer training part (not timed
+    against the budget): the time at which it was found plus its refit time."""
+    from mile_meta.pipelines import build_pipeline
+
+    by_number = {e.number: e for e in result.evaluations}
+    points = []
+    for seconds, _, number in result.history:
+        spec = by_number[number].candidate.spec
+        started = time.perf_counter()
+        model = build_pipeline(spec, random_state=seed).fit(X_train, y_train)
+        refit = time.perf_counter() - started
+        points.append(
+            {
+                "found_seconds": seconds,
+                "refit_seconds": refit,
+                "test_score": _test_score(metric, model, X_test, y_test),
+            }
+        )
+    return points
+
+
+# -- the grid --------------------------------------------------------------------------------
+def _job_name(job: dict) -> str:
+    return f"{job['dataset']}__{job['method']}__{job['budget']}__{job['seed']}.json"
+
+
+def _grid(datasets, methods, budgets, seeds, kb) -> list[dict]:
+    # seed-major, so a partial run holds complete (dataset, method, budget) cells for seed 0
+    jobs = []
+    for seed in seeds:
+        for dataset in datasets:
+            for budget in budgets:
+                for method in methods:
+                    jobs.append(
+                        {
+                            "dataset": dataset,
+                            "method": method,
+                            "budget": budget,
+                            "seed": seed,
+                            "kb": kb,
+                            "trajectory": method == "autopilot" and budget == max(budgets),
+                        }
+                    )
+    return jobs
+
+
+def command_run(args: argparse.Namespace) -> None:
+    root = Path(args.root)
+    jobs_dir = root / "jobs"
+    jobs_dir.mkdir(parents=True, exist_ok=True)
+    if not Path(args.kb).exists():
+        from mile_meta.kb import build_knowledge_base
+
+        build_knowledge_base(args.kb, args.sources.split(","))
+    for name in args.datasets:  # cache every frame once, before the timed jobs
+        _frame_cache(name, root)
+    jobs = _grid(args.datasets, args.methods, args.budgets, args.seeds, args.kb)
+    pending = [job for job in jobs if not (jobs_dir / _job_name(job)).exists()]
+    print(f"{len(jobs)} jobs, {len(pending)} to run on {args.jobs} cores", flush=True)
+    cores = sorted(os.sched_getaffinity(0))[: args.jobs]
+    running: dict[int, tuple[subprocess.Popen, dict]] = {}
+    while pending or running:
+        for core in cores:
+            if core in running or not pending:
+                continue
+            job = pending.pop(0)
+            command = [sys.executable, __file__, "one", json.dumps(job), "--root", str(root)]
+            process = subprocess.Popen(
+                command,
+                preexec_fn=lambda core=core: os.sched_setaffinity(0, {core}),
+                stdout=subprocess.DEVNULL,
+                stderr=open(root / "errors.log", "a"),
+            )
+            running[core] = (process, job)
+        time.sleep(0.5)
+        for core, (process, job) in list(running.items()):
+            if process.poll() is not None:
+                del running[core]
+                status = (
+                    "ok"
+                    if (jobs_dir / _job_name(job)).exists()
+                    else f"FAILED ({process.returncode})"
+                )
+                print(f"{time.strftime('%H:%M:%S')} {_job_name(job)} {status}", flush=True)
+
+
+def command_one(args: argparse.Namespace) -> None:
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    job = json.loads(args.job)
+    root = Path(args.root)
+    record = run_job(job, root)
+    path = root / "jobs" / _job_name(job)
+    partial = path.with_suffix(".partial")
+    partial.write_text(json.dumps(record, default=str))
+    partial.replace(path)
+
+
+# -- the tables ------------------------------------------------------------------------------
+def load_results(root: Path) -> pd.DataFrame:
+    records = [json.loads(p.read_text()) for p in sorted((root / "jobs").glob("*.json"))]
+    return pd.DataFrame(records)
+
+
+def _normalized(frame: pd.DataFrame) -> pd.Series:
+    """Score relative to the best any method found on that dataset and split (1 = the best)."""
+
+    def one(group: pd.DataFrame) -> pd.Series:
+        scores = group["test_score"].astype(float)
+        if group["higher_is_better"].iloc[0]:
+            return scores / scores.max()
+        return scores.min() / scores
+
+    return frame.groupby(["dataset", "seed"], group_keys=False)[
+        ["test_score", "higher_is_better"]
+    ].apply(one)
+
+
+def _ranks(frame: pd.DataFrame) -> pd.Series:
+    def one(group: pd.DataFrame) -> pd.Series:
+        oriented = group["test_score"].astype(float) * (
+            1 if group["higher_is_better"].iloc[0] else -1
+        )
+        return oriented.rank(ascending=False, method="average")
+
+    return frame.groupby(["dataset", "seed", "budget"], group_keys=False)[
+        ["test_score", "higher_is_better"]
+    ].apply(one)
+
+
+def time_to_reach(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per dataset and seed: seconds mile-meta's 60-s run needed to reach FLAML's 60-s score."""
+    budget = frame["budget"].max()
+    rows = []
+    flaml = frame[(frame["method"] == "flaml") & (frame["budget"] == budget)]
+    ours = frame[(frame["method"] == "autopilot") & (frame["budget"] == budget)]
+    for _, target in flaml.iterrows():
+        match = ours[(ours["dataset"] == target["dataset"]) & (ours["seed"] == target["seed"])]
+        if match.empty or not isinstance(match.iloc[0].get("trajectory"), list):
+            continue
+        higher = bool(target["higher_is_better"])
+        reached = np.inf
+        for point in match.iloc[0]["trajectory"]:
+            score = point["test_score"]
+            if (score >= target["test_score"]) if higher else (score <= target["test_score"]):
+                reached = point["found_seconds"] + point["refit_seconds"]
+                break
+        rows.append({"dataset": target["dataset"], "seed": target["seed"], "seconds": reached})
+    return pd.DataFrame(rows)
+
+
+def command_report(args: argparse.Namespace) -> None:
+    root = Path(args.root)
+    frame = load_results(root)
+    if frame.empty:
+        print("no finished jobs yet")
+        return
+    frame.drop(columns=["trajectory"], errors="ignore").to_csv(root / "results.csv", index=False)
+    frame = frame[frame["test_score"].notna()].copy()
+    # only (dataset, seed, budget) cells where every method finished are compared
+    complete = frame.groupby(["dataset", "seed", "budget"])["method"].transform("nunique")
+    frame = frame[complete == frame["method"].nunique()].copy()
+    frame["rank"] = _ranks(frame)
+    frame["normalized"] = _normalized(frame)
+    cells = frame.groupby(["dataset", "seed"]).ngroups
+    print(
+        f"{frame['dataset'].nunique()} datasets, {cells} dataset x seed splits, {len(frame)} runs\n"
+    )
+    table = frame.pivot_table(
+        index="method", columns="budget", values=["rank", "normalized"], aggfunc="mean"
+    )
+    print("Mean rank (1 = best) per budget:\n")
+    print(table["rank"].round(2).to_markdown())
+    print(
+        "\nMean normalized test score (1 = the best any method found on that dataset and split):\n"
+    )
+    print(table["normalized"].round(4).to_markdown())
+    elapsed = frame.pivot_table(
+        index="method", columns="budget", values="elapsed_seconds", aggfunc="max"
+    )
+    print("\nLongest wall time of a run (seconds):\n")
+    print(elapsed.round(1).to_markdown())
+    reach = time_to_reach(frame)
+    if not reach.empty:
+        per_dataset = reach.groupby("dataset")["seconds"].median()
+        print(
+            f"\nTime for autopilot to reach FLAML's {frame['budget'].max()}-s test score: median over "
+            f"datasets {per_dataset.median():.1f} s (per dataset, median over seeds):\n"
+        )
+        print(per_dataset.round(1).to_frame().to_markdown())
+    by_task = frame.pivot_table(
+        index=["method"], columns=["task", "budget"], values="rank", aggfunc="mean"
+    )
+    print("\nMean rank by task type:\n")
+    print(by_task.round(2).to_markdown())
+    per_dataset = frame[frame["budget"] == frame["budget"].max()].pivot_table(
+        index="dataset", columns="method", values="test_score", aggfunc="mean"
+    )
+    print(f"\nMean test score per dataset at {frame['budget'].max()} s:\n")
+    print(per_dataset.round(4).to_markdown())
+    print(
+        f"\nLoad average during the runs: median {frame['load_average'].median():.1f}, max {frame['load_average'].max():.1f}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="run the grid (resumable)")
+    run.add_argument("--datasets", nargs="+", default=DEFAULT_DATASETS)
+    run.add_argument("--methods", nargs="+", default=METHODS)
+    run.add_argument("--budgets", nargs="+", type=int, default=[10, 30, 60])
+    run.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    run.add_argument("--jobs", type=int, default=2, help="parallel jobs, one core each")
+    run.add_argument("--kb", default="/tmp/search-kb.sqlite")
+    run.add_argument("--sources", default="oboe,lcdb", help="sources of a knowledge base to build")
+    run.add_argument("--root", default=str(DEFAULT_ROOT))
+    one = sub.add_parser("one", help="run one job (used by run)")
+    one.add_argument("job")
+    one.add_argument("--root", default=str(DEFAULT_ROOT))
+    report = sub.add_parser("report", help="tables from the finished jobs")
+    report.add_argument("--root", default=str(DEFAULT_ROOT))
+    args = parser.parse_args()
+    {"run": command_run, "one": command_one, "report": command_report}[args.command](args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,235 @@
+"""Real searches on small real data: failures are recorded and skipped, the budget holds,
+Ctrl-C keeps the best so far, the same seed proposes the same candidates, runs are recorded."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import threading
+import time
+from pathlib import Path
+
+import joblib
+import pytest
+from _faulty import register
+from click.testing import CliRunner
+
+from mile_meta.cli import main
+from mile_meta.data import Dataset
+from mile_meta.kb import KnowledgeBase
+from mile_meta.pipelines import make_spec
+from mile_meta.search import (
+    Candidate,
+    Constraints,
+    FullFidelity,
+    InitialDesign,
+    NoPruning,
+    OptunaOptimizer,
+    Search,
+    autopilot,
+    cold_search,
+)
+
+BUDGET = 6.0
+
+
+@pytest.fixture(scope="module")
+def module_kb(corpus_kb_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A private copy of the corpus knowledge base these tests may write to."""
+    with KnowledgeBase.open(corpus_kb_path) as kb:
+        kb.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    target = tmp_path_factory.mktemp("search-kb") / "kb.sqlite"
+    shutil.copy(corpus_kb_path, target)
+    return target
+
+
+@pytest.fixture(scope="module")
+def autopilot_run(module_kb: Path, breast_cancer: Dataset):
+    started = time.perf_counter()
+    result = autopilot(breast_cancer, budget=BUDGET, kb=module_kb, seed=7, record=True)
+    return result, time.perf_counter() - started
+
+
+def test_budget_holds_within_five_percent(autopilot_run) -> None:
+    result, wall = autopilot_run
+    assert result.elapsed_seconds <= 1.05 * BUDGET, result.notes
+    # recording the runs in the knowledge base comes after the budget
+    assert wall <= 1.05 * BUDGET + 5.0, f"{wall:.1f} s in all"
+    assert result.estimator is not None and result.best is not None
+    assert result.best.candidate.reason
+
+
+def test_runs_are_recorded_as_local_runs(autopilot_run, module_kb: Path) -> None:
+    result, _ = autopilot_run
+    with KnowledgeBase.open(module_kb) as kb:
+        count = kb.db.execute(
+            "SELECT count(DISTINCT pipeline_id) FROM evaluations WHERE source = 'local' AND dataset_id = ?",
+            [result.dataset_id],
+        ).fetchone()[0]
+    assert count == len({e.candidate.pipeline_id for e in result.evaluations if e.status == "ok"})
+
+
+def test_leaderboard_model_and_report(
+    autopilot_run, breast_cancer: Dataset, tmp_path: Path
+) -> None:
+    result, _ = autopilot_run
+    board = result.leaderboard
+    assert list(board["rank"]) == list(range(1, len(board) + 1))
+    assert {"score", "std", "fit_seconds", "fidelity", "reason", "status"} <= set(board.columns)
+    assert board.iloc[0]["pipeline_id"] == result.best.candidate.pipeline_id
+    written = result.save(tmp_path / "out")
+    model = joblib.load(written["model"])
+    assert len(model.predict(breast_cancer.frame.head(5))) == 5
+    spec = json.loads(written["spec"].read_text())
+    assert spec["pipeline_id"] == result.best.candidate.pipeline_id
+    html = written["report"].read_text()
+    assert html.count("data:image/png;base64,") >= 2
+    assert "What was pruned and why" in html and "Best score over time" in html
+
+
+def test_same_seed_same_candidates(module_kb: Path, breast_cancer: Dataset) -> None:
+    # an evaluation limit instead of a tight budget: the comparison must not depend on load
+    # (the optimizer's own proposals are compared in test_search_components)
+    runs = [
+        autopilot(breast_cancer, budget="2m", kb=module_kb, seed=5, record=False, max_evaluations=5)
+        for _ in range(2)
+    ]
+    first, second = ([e.candidate.pipeline_id for e in r.evaluations] for r in runs)
+    assert len(first) == 5 and first == second
+    assert [c.pipeline_id for c in runs[0].initial_design] == [
+        c.pipeline_id for c in runs[1].initial_design
+    ]
+    assert runs[0].stopped_because == "evaluation limit"
+
+
+class _Fixed(InitialDesign):
+    """An initial design of given candidates (the extension point, as a user writes one)."""
+
+    def __init__(self, candidates: list[Candidate]) -> None:
+        self.candidates = candidates
+
+    def _select(self, space, context):
+        return self.candidates
+
+
+def test_failing_candidates_are_recorded_and_skipped(monkeypatch, credit_g: Dataset) -> None:
+    register(monkeypatch)
+    faulty = [
+        ("RaisingClassifier", {}),
+        ("MemoryHogClassifier", {}),
+        ("CrashingClassifier", {}),
+        ("SlowClassifier", {"seconds": 60.0}),
+        ("DecisionTreeClassifier", {"max_depth": 4}),
+    ]
+    candidates = [
+        Candidate(make_spec(name, params), f"test: {name}", "pinned") for name, params in faulty
+    ]
+    search = Search(
+        initial_design=_Fixed(candidates),
+        pruner=NoPruning(),
+        fidelity=FullFidelity(),
+        optimizer=OptunaOptimizer("tpe"),
+        constraints=Constraints(max_fit_seconds=1.0, max_memory_bytes=1 << 30),
+        cv=3,
+        use_prior=False,
+    )
+    started = time.perf_counter()
+    result = search.run(credit_g, budget_seconds=12, record=False)
+    assert time.perf_counter() - started <= 12 * 1.05 + 0.5
+    status = {e.candidate.estimator: e for e in result.evaluations}
+    assert status["RaisingClassifier"].status == "failed"
+    assert "always fails" in status["RaisingClassifier"].error
+    assert status["MemoryHogClassifier"].status == "memory"
+    assert status["CrashingClassifier"].status == "crashed"
+    assert "SIGKILL" in status["CrashingClassifier"].error
+    assert status["SlowClassifier"].status == "timeout"
+    assert status["DecisionTreeClassifier"].status == "ok"
+    assert result.best is not None and result.estimator is not None
+    assert result.best.candidate.estimator not in {name for name, _ in faulty[:4]}
+    board = result.leaderboard
+    assert set(board[board["status"] != "ok"]["error"].notna()) == {True}
+
+
+def test_ctrl_c_returns_the_best_so_far(module_kb: Path, breast_cancer: Dataset) -> None:
+    sent = threading.Event()
+
+    def interrupt_soon(update) -> None:
+        if update.evaluations >= 3 and not sent.is_set():
+            sent.set()  # a Ctrl-C while the next candidate is being fitted
+            threading.Timer(0.2, os.kill, (os.getpid(), signal.SIGINT)).start()
+
+    started = time.perf_counter()
+    result = autopilot(
+        breast_cancer, budget="60s", kb=module_kb, seed=3, use_prior=False, progress=interrupt_soon
+    )
+    assert time.perf_counter() - started < 30
+    assert result.interrupted and result.stopped_because == "interrupted"
+    assert result.estimator is not None and len(result.evaluations) >= 3
+    with KnowledgeBase.open(module_kb) as kb:
+        recorded = kb.db.execute(
+            "SELECT count(*) FROM evaluations WHERE source = 'local' AND seed = 3 AND dataset_id = ?",
+            [result.dataset_id],
+        ).fetchone()[0]
+    assert recorded > 0
+
+
+def test_regression_without_prior_results(module_kb: Path, diabetes: Dataset) -> None:
+    result = autopilot(diabetes, budget=5, kb=module_kb, record=False)
+    assert result.metric == "root_mean_squared_error" and not result.higher_is_better
+    assert any("no prior" in note or "standing in" in note for note in result.notes)
+    assert result.estimator is not None
+    assert result.estimator.predict(diabetes.frame.head(3)).shape == (3,)
+
+
+def test_cold_search_is_the_same_engine(breast_cancer: Dataset) -> None:
+    result = cold_search(breast_cancer, sampler="random", budget=4, seed=1)
+    assert result.preset == "random search" and not result.cuts and not result.initial_design
+    assert all(e.candidate.origin == "optimizer" for e in result.evaluations)
+    assert result.estimator is not None
+
+
+def test_cli_search(module_kb: Path, tmp_path: Path) -> None:
+    example = Path(__file__).resolve().parents[2] / "corpora" / "examples" / "credit-g.csv"
+    runner = CliRunner()
+    out = tmp_path / "out"
+    answer = runner.invoke(
+        main,
+        [
+            "search",
+            str(example),
+            "--target",
+            "class",
+            "--budget",
+            "5s",
+            "--kb",
+            str(module_kb),
+            "--out",
+            str(out),
+            "--json",
+            "--seed",
+            "1",
+            "--no-record",
+        ],
+    )
+    assert answer.exit_code == 0, answer.output
+    payload = json.loads(answer.output)
+    assert payload["best"]["score"] > 0.5 and payload["elapsed_seconds"] <= 5 * 1.05
+    assert (out / "model.joblib").exists() and (out / "report.html").exists()
+    refused = runner.invoke(
+        main,
+        [
+            "search",
+            str(example),
+            "--target",
+            "class",
+            "--include",
+            "knn",
+            "--interpretable",
+            "--kb",
+            str(module_kb),
+        ],
+    )
+    assert refused.exit_code == 2
+    assert "Error: no estimator satisfies include=knn and interpretable only" in refused.output
