@@ -67,7 +67,7 @@ def _progress_printer(as_json: bool) -> tuple[Any, Any]:
             return
         if event.kind == "plan":
             tasks[event.scope] = progress.add_task(
-                f"crawling {event.scope}", total=event.listings_total, evaluations=0, rate=0.0
+                event.scope, total=event.listings_total, evaluations=0, rate=0.0
             )
             return
         task_id = tasks.get(event.scope)
@@ -79,7 +79,7 @@ def _progress_printer(as_json: bool) -> tuple[Any, Any]:
             completed=event.listings_done,
             evaluations=event.evaluations_total,
             rate=event.evaluations_total / elapsed if elapsed > 0 else 0.0,
-            description=f"crawling {event.scope} {event.listing} {event.measure}".rstrip(),
+            description=f"{event.scope} {event.listing}".rstrip(),
         )
 
     return progress, on_event

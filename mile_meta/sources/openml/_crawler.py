@@ -35,6 +35,7 @@ from mile_meta.sources.openml._scope import CrawlScope
 from mile_meta.sources.openml._state import (
     SOURCE_NAME,
     ListingState,
+    crawl_connection_settings,
     finish_scope,
     listing_states,
     load_known,
@@ -391,7 +392,7 @@ class OpenMLCrawler:
         budget_exhausted = False
         listings_total = 0
         all_measures: list[str] = []
-        with self._client(on_event) as transport:
+        with self._client(on_event) as transport, crawl_connection_settings(kb):
             fetcher = OpenMLFetcher(download_data=self.download_data)
             work = self._work_list(kb.db.conn, fetcher, scope, measures, resume, max_evaluations)
             for item in work:

@@ -448,17 +448,22 @@ class Engine:
             flow_ids = sorted({s.flow_id for s in batch.setups} - self.known.flows)
         batch.flows = [self._flow(flow_id) for flow_id in flow_ids]
         direction = higher_is_better(measure)
+        # a page holds few datasets and tasks: name each once, not once per row
+        datasets = {data_id: dataset_key(data_id) for data_id in {row.data_id for row in rows}}
+        tasks = {task_id: task_key(task_id) for task_id in {row.task_id for row in rows}}
+        append = batch.evaluations.append
         for row in rows:
-            if row.value is None or not math.isfinite(row.value):
+            value = row.value
+            if value is None or not math.isfinite(value):
                 continue
-            batch.evaluations.append(
+            append(
                 EvaluationRecord(
-                    dataset_id=dataset_key(row.data_id),
-                    pipeline_id=pipelines[row.setup_id],
-                    metric=row.function,
-                    value=row.value,
-                    higher_is_better=direction,
-                    task_id=task_key(row.task_id),
+                    datasets[row.data_id],
+                    pipelines[row.setup_id],
+                    row.function,
+                    value,
+                    direction,
+                    task_id=tasks[row.task_id],
                     run_key=str(row.run_id),
                 )
             )

@@ -358,4 +358,5 @@ class OpenMLFetcher:
                 f"OpenML refused the evaluation listing {call} ({error.message}); check the "
                 "measure name (e.g. predictive_accuracy)"
             ) from None
-        return parse_evaluation_list(body)
+        # the transport checked the body is well-formed before handing it over
+        return parse_evaluation_list(body, check_well_formed=False)
