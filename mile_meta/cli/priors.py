@@ -1,0 +1,112 @@
+"""``mile-meta priors``: the prior for a dataset, exported for another AutoML tool."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from mile_meta.cli._common import kb_option
+
+_FORMATS = ("optuna", "configspace", "flaml", "hyperopt", "raytune", "json")
+
+
+@click.command("priors")
+@click.argument("data", type=click.Path(path_type=Path))
+@click.option("--target", required=True, help="Name of the target column.")
+@click.option(
+    "--format",
+    "format_name",
+    type=click.Choice(_FORMATS),
+    default="json",
+    show_default=True,
+    help="Tool to export for.",
+)
+@click.option("--top", default=10, show_default=True, help="How many starting configurations.")
+@click.option(
+    "--metric", default=None, help="Metric (default: balanced_accuracy / root_mean_squared_error)."
+)
+@click.option(
+    "--task",
+    "task_type",
+    type=click.Choice(["binary", "multiclass", "regression"]),
+    default=None,
+    help="Override the inferred task type.",
+)
+@click.option(
+    "--exclude-dataset",
+    "exclude",
+    multiple=True,
+    help="Knowledge-base dataset to ignore (OpenML id or id; repeatable), for leakage-free tests.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="File to write (default: standard output).",
+)
+@kb_option
+def command(
+    data: Path,
+    target: str,
+    format_name: str,
+    top: int,
+    metric: str | None,
+    task_type: str | None,
+    exclude: tuple[str, ...],
+    output: Path | None,
+    kb_path: Path | None,
+) -> None:
+    """Export the prior for DATA: starting configurations, family weights, distributions.
+
+    \b
+    What is written:
+      json         the prior itself (schema: docs/prior-schema.json); load it with
+                   mile_meta.priors.Prior.read(FILE)
+      optuna, configspace, flaml, hyperopt, raytune
+                   a Python module that embeds the prior's JSON and, on import, rebuilds
+                   the tool's objects: STARTING_POINTS, REPORT, EXPORTED and per tool
+                   DISTRIBUTIONS (optuna), CONFIGURATION_SPACE + STARTING_CONFIGURATIONS
+                   (configspace), FIT_KWARGS (flaml), SPACE + POINTS_TO_EVALUATE
+                   (hyperopt), PARAM_SPACE + POINTS_TO_EVALUATE (raytune). Its docstring
+                   shows the usage and lists what the tool cannot express.
+    A summary (and what could not be expressed) goes to standard error.
+
+    \b
+    Example:
+      mile-meta priors data.csv --target y --format optuna -o prior_optuna.py
+    """
+    from mile_meta.kb import KnowledgeBase
+    from mile_meta.priors import build_prior, exporter
+
+    chosen = exporter(format_name)
+    with KnowledgeBase.open(kb_path, must_exist=True) as kb:
+        prior = build_prior(
+            data,
+            target,
+            kb=kb,
+            metric=metric,
+            top=top,
+            task_type=task_type,
+            exclude_datasets=exclude,
+        )
+    exported = chosen.export(prior)
+    text = chosen.module_source(exported)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        partial = output.with_name(output.name + ".partial")
+        partial.write_text(text)
+        partial.replace(output)  # never a half-written file
+    direction = "higher" if prior.higher_is_better else "lower"
+    click.echo(
+        f"{prior.dataset_name}: {prior.task_type}, {prior.metric} ({direction} is better); "
+        f"{len(prior.starting_configurations)} starting configurations, "
+        f"{len(prior.distributions)} fitted distributions, "
+        f"{len(exported.report)} notes on what {format_name} cannot express"
+        + (f"; wrote {output}" if output else ""),
+        err=True,
+    )
+    for note in exported.report:
+        click.echo(f"  - {note}", err=True)
