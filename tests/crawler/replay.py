@@ -7,7 +7,8 @@ It answers the REST calls the openml client makes (``/api/v1/xml/...``) from
   evaluation of run 12), never copied into the repository;
 - this folder's ``fixtures/`` in OpenML's XML format: a suite 99 (alias OpenML-CC18), dataset
   3 without qualities (code 362), scikit-learn flows, their setups, and evaluation lists
-  that the server pages by ``limit``/``offset`` like OpenML (code 542 past the end).
+  that the server pages by ``limit``/``offset`` like OpenML (code 542 past the end), and
+  the list of evaluation measures.
 
 Faults are queued with :meth:`ReplayServer.inject` (or ``GET /_control/inject?kind=...``):
 ``code107``, ``html502``, ``http429`` (with ``Retry-After``), ``drop`` (connection closed
@@ -66,6 +67,7 @@ FIXTURE_ROUTES = {
     "data/3": "data_3.xml",
     "data/features/3": "data_features_3.xml",
     "data/qualities/3": "error_362_no_qualities.xml",
+    "evaluationmeasure/list": "evaluationmeasure_list.xml",
     "task/list/tag/mile-meta-fixture/limit/10000/offset/0": "task_list_tag_mile-meta-fixture.xml",
 }
 

@@ -108,7 +108,8 @@ def test_recrawl_fetches_only_what_is_new(
     assert report.evaluations_written == 1
     # only the listing past the 45 already listed; the task, dataset and setup were known
     assert openml_server.log == [
-        "evaluation/list/function/predictive_accuracy/limit/7/offset/45/task/3"
+        "evaluationmeasure/list",
+        "evaluation/list/function/predictive_accuracy/limit/7/offset/45/task/3",
     ]
     assert (state.listed, state.last_run_id, state.evaluations) == (46, 5000, 46)
 
@@ -236,6 +237,8 @@ def test_unknown_scopes_say_what_to_do(make_crawler: Any, tmp_path: Path) -> Non
     with KnowledgeBase.open(tmp_path / "kb.sqlite") as kb:
         with pytest.raises(OpenMLCrawlError, match="no benchmark suite 'OpenML-100'"):
             make_crawler().crawl(kb, CrawlScope.suite("OpenML-100"), MEASURES)
+        with pytest.raises(OpenMLCrawlError, match="did you mean predictive_accuracy"):
+            make_crawler().crawl(kb, SUITE, ["predictive_acuracy"])
         with pytest.raises(OpenMLCrawlError, match="no OpenML task carries the tag"):
             make_crawler().crawl(kb, CrawlScope.tag("nothing-here"), MEASURES)
         with pytest.raises(Exception, match="nothing to resume"):

@@ -325,6 +325,7 @@ class OpenMLCrawler:
                 work = self._work_list(
                     connection, fetcher, scope, measures, resume, max_evaluations
                 )
+                fetcher.check_measures({m for item in work for m in item.measures})
         finally:
             if connection is not None:
                 connection.close()
@@ -395,6 +396,7 @@ class OpenMLCrawler:
         with self._client(on_event) as transport, crawl_connection_settings(kb):
             fetcher = OpenMLFetcher(download_data=self.download_data)
             work = self._work_list(kb.db.conn, fetcher, scope, measures, resume, max_evaluations)
+            fetcher.check_measures({m for item in work for m in item.measures})
             for item in work:
                 all_measures.extend(m for m in item.measures if m not in all_measures)
                 exhausted, total = self._crawl_scope(kb, fetcher, item, resume, tally, on_event)

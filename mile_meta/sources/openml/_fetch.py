@@ -242,6 +242,23 @@ class OpenMLFetcher:
             return []
         return sorted(int(t) for t in frame["tid"])
 
+    def check_measures(self, measures: Iterable[str]) -> None:
+        """Refuse measure names OpenML does not know (a typo would list nothing, silently)."""
+        import difflib
+
+        import openml
+
+        known = set(openml.evaluations.list_evaluation_measures())
+        for measure in measures:
+            if measure not in known:
+                close = difflib.get_close_matches(measure, sorted(known), n=3)
+                hint = (
+                    f"did you mean {' or '.join(close)}?"
+                    if close
+                    else "see `--measure` in the docs"
+                )
+                raise OpenMLCrawlError(f"OpenML has no evaluation measure {measure!r}; {hint}")
+
     # -- entities --------------------------------------------------------------------------
     def task(self, task_id: int) -> TaskInfo:
         import openml

@@ -62,6 +62,7 @@ class OpenMLSource(Source):
         crawler = self._crawler
         with crawler._client(None):
             fetcher = OpenMLFetcher(download_data=crawler.download_data)
+            fetcher.check_measures(self.measures)
             task_ids = crawler._resolve_tasks(fetcher, self.scope)
             if self.scope.kind == "flow":
                 jobs = [
