@@ -65,6 +65,8 @@ def _progress_printer(as_json: bool) -> tuple[Any, Any]:
         if event.kind == "retry":
             progress.console.print(f"[yellow]OpenML: {event.message}[/]")
             return
+        if event.message:
+            progress.console.print(f"[yellow]{event.listing}: {event.message}[/]")
         if event.kind == "plan":
             tasks[event.scope] = progress.add_task(
                 event.scope, total=event.listings_total, evaluations=0, rate=0.0
@@ -118,7 +120,8 @@ def _print_report(report: Any) -> None:
     )
     click.echo(
         f"New: {report.tasks_fetched} tasks, {report.datasets_fetched} datasets "
-        f"({report.datasets_without_qualities} without qualities), {report.flows_fetched} flows, "
+        f"({report.datasets_without_qualities} without qualities), "
+        f"{report.tasks_unavailable} tasks unavailable, {report.flows_fetched} flows, "
         f"{report.setups_fetched} setups{translated}"
     )
     click.echo(f"OpenML requests: {report.requests:,} ({report.retries} retried)")
@@ -317,5 +320,6 @@ def status(kb_path: Path | None, as_json: bool) -> None:
     click.echo(
         f"Total: {result.evaluations:,} evaluations, {result.runs:,} runs, {result.tasks} tasks, "
         f"{result.datasets} datasets ({result.datasets_without_qualities} without qualities), "
+        f"{result.tasks_unavailable} tasks unavailable, "
         f"{result.flows} flows, {result.setups:,} setups{translated}"
     )

@@ -161,6 +161,8 @@ class World:
             return self._setups(call)
         if call.startswith("task/list/"):
             return 412, error_document(482, "No results")
+        if re.fullmatch(r"task/\d+", call):
+            return 412, error_document(151, "Unknown task")
         return 412, error_document(0, "Unknown call", f"the replay server has no answer for {call}")
 
     @staticmethod

@@ -87,6 +87,20 @@ def test_dataset_without_qualities(make_crawler: Any, tmp_path: Path) -> None:
     assert task == ("binary", "class", "10-fold crossvalidation")
 
 
+def test_a_task_openml_refuses_is_skipped(
+    make_crawler: Any, openml_server: ReplayServer, tmp_path: Path
+) -> None:
+    crawler = make_crawler()
+    with KnowledgeBase.open(tmp_path / "kb.sqlite") as kb:
+        report = crawler.crawl(kb, CrawlScope.tasks([3, 9999]), ["predictive_accuracy"])
+        status = crawl_status(kb)
+        openml_server.reset()
+        again = crawler.crawl(kb, CrawlScope.tasks([3, 9999]), ["predictive_accuracy"])
+    assert (report.tasks_unavailable, report.evaluations_written) == (1, 45)
+    assert status.scopes[0].finished and status.tasks_unavailable == 1 and status.tasks == 1
+    assert "task/9999" not in openml_server.log and again.evaluations_written == 0
+
+
 def test_recrawl_fetches_only_what_is_new(
     make_crawler: Any, openml_server: ReplayServer, tmp_path: Path
 ) -> None:

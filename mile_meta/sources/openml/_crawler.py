@@ -29,6 +29,7 @@ from mile_meta.sources.openml._engine import (
     ListingJob,
     PageBatch,
     TaskBatch,
+    UnavailableTask,
 )
 from mile_meta.sources.openml._fetch import MAX_PAGE_SIZE, OpenMLFetcher
 from mile_meta.sources.openml._scope import CrawlScope
@@ -45,6 +46,7 @@ from mile_meta.sources.openml._state import (
     unfinished_scopes,
     write_page_batch,
     write_task_batch,
+    write_unavailable,
 )
 from mile_meta.sources.openml._transport import (
     DEFAULT_SERVER,
@@ -97,6 +99,7 @@ class CrawlReport:
     tasks_fetched: int
     datasets_fetched: int
     datasets_without_qualities: int
+    tasks_unavailable: int  # OpenML refused them (unknown, deleted, private): skipped
     flows_fetched: int
     setups_fetched: int
     setups_translated: int
@@ -145,6 +148,7 @@ class _Tally:
     tasks: int = 0
     datasets: int = 0
     no_qualities: int = 0
+    unavailable: int = 0
     flows: int = 0
     setups: int = 0
     translated: int = 0
@@ -300,6 +304,8 @@ class OpenMLCrawler:
                 if resume and state is not None and state.finished:
                     continue
                 measures.append((measure, state.listed if state else 0))
+            if task_id is not None and task_id in known.unavailable_tasks:
+                continue  # OpenML refused it before; its listings were closed then
             needs_task = task_id is not None and task_id not in known.tasks
             if measures or needs_task:
                 jobs.append(ListingJob(listing, task_id, tuple(measures)))
@@ -413,6 +419,7 @@ class OpenMLCrawler:
             tasks_fetched=tally.tasks,
             datasets_fetched=tally.datasets,
             datasets_without_qualities=tally.no_qualities,
+            tasks_unavailable=tally.unavailable,
             flows_fetched=tally.flows,
             setups_fetched=tally.setups,
             setups_translated=tally.translated,
@@ -449,7 +456,11 @@ class OpenMLCrawler:
         done_before = tally.listings_done
         for batch in engine.batches(jobs):
             with kb.transaction():
-                if isinstance(batch, TaskBatch):
+                if isinstance(batch, UnavailableTask):
+                    tally.unavailable += 1
+                    tally.listings_done += len(batch.measures)
+                    write_unavailable(kb, [batch])
+                elif isinstance(batch, TaskBatch):
                     self._count_task(batch, known, tally)
                     write_task_batch(kb, batch)
                 else:
@@ -481,6 +492,7 @@ class OpenMLCrawler:
     def _count_page(self, batch: PageBatch, known: Known, tally: _Tally) -> None:
         for task_batch in batch.task_batches:
             self._count_task(task_batch, known, tally)
+        tally.unavailable += sum(1 for u in batch.unavailable if u.task_id not in known.tasks)
         tally.pages += 1
         tally.evaluations += len(batch.evaluations)
         tally.flows += sum(1 for flow in batch.flows if flow.flow_id not in known.flows)
@@ -491,8 +503,22 @@ class OpenMLCrawler:
 
     @staticmethod
     def _event(
-        batch: TaskBatch | PageBatch, scope: str, total: int, done: int, evaluations: int
+        batch: TaskBatch | PageBatch | UnavailableTask,
+        scope: str,
+        total: int,
+        done: int,
+        evaluations: int,
     ) -> CrawlEvent:
+        if isinstance(batch, UnavailableTask):
+            return CrawlEvent(
+                "task",
+                scope=scope,
+                listing=f"task/{batch.task_id}",
+                listings_total=total,
+                listings_done=done,
+                evaluations_total=evaluations,
+                message=f"skipped: {batch.reason}",
+            )
         if isinstance(batch, TaskBatch):
             return CrawlEvent(
                 "task",

@@ -34,6 +34,7 @@ from mile_meta.records import (
 from mile_meta.sources.openml._fetch import (
     MAX_PAGE_SIZE,
     DatasetInfo,
+    EntityUnavailable,
     FlowNode,
     OpenMLFetcher,
     SetupInfo,
@@ -55,6 +56,7 @@ __all__ = [
     "PageBatch",
     "SetupRow",
     "TaskBatch",
+    "UnavailableTask",
     "task_key",
 ]
 
@@ -83,6 +85,20 @@ class TaskBatch:
 
 
 @dataclass(frozen=True)
+class UnavailableTask:
+    """A task OpenML will not give (unknown, deleted, private dataset): recorded and skipped.
+
+    ``listing`` and ``measures`` name the task's listings this ends, when it was met as the
+    first step of a task listing.
+    """
+
+    task_id: int
+    reason: str
+    listing: str | None = None
+    measures: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class SetupRow:
     """A setup met for the first time, with the pipeline it became."""
 
@@ -107,6 +123,8 @@ class PageBatch:
     flows: list[FlowNode] = field(default_factory=list)
     setups: list[SetupRow] = field(default_factory=list)
     evaluations: list[EvaluationRecord] = field(default_factory=list)
+    unavailable: list[UnavailableTask] = field(default_factory=list)
+    skipped_tasks: set[int] = field(default_factory=set)  # rows of these tasks are not written
 
     @property
     def last_run_id(self) -> int | None:
@@ -162,13 +180,15 @@ class Known:
         datasets: Iterable[int] = (),
         flows: Iterable[int] = (),
         setup_pipelines: dict[int, str] | None = None,
+        unavailable_tasks: Iterable[int] = (),
     ) -> None:
         self.lock = threading.Lock()
         self.tasks = set(tasks)
         self.datasets = set(datasets)
         self.flows = set(flows)
         self.setup_pipelines = dict(setup_pipelines or {})
-        self.pending_tasks: dict[int, TaskBatch] = {}
+        self.unavailable_tasks = set(unavailable_tasks)
+        self.pending_tasks: dict[int, TaskBatch | UnavailableTask] = {}
         self.pending_setups: dict[int, SetupRow] = {}
         self.flow_cache: dict[int, FlowNode] = {}
         self._entity_locks: dict[tuple[str, int], threading.Lock] = {}
@@ -178,19 +198,29 @@ class Known:
         with self.lock:
             return self._entity_locks.setdefault((kind, entity_id), threading.Lock())
 
-    def commit(self, batch: PageBatch | TaskBatch) -> None:
+    def commit(self, batch: PageBatch | TaskBatch | UnavailableTask) -> None:
         with self.lock:
+            if isinstance(batch, UnavailableTask):
+                self._unavailable(batch)
+                return
             task_batches = [batch] if isinstance(batch, TaskBatch) else batch.task_batches
             for task_batch in task_batches:
                 self.tasks.add(task_batch.task.task_id)
                 self.datasets.add(task_batch.dataset.dataset_id)
                 self.pending_tasks.pop(task_batch.task.task_id, None)
             if isinstance(batch, PageBatch):
+                for unavailable in batch.unavailable:
+                    self._unavailable(unavailable)
                 for flow in batch.flows:
                     self.flows.add(flow.flow_id)
                 for setup in batch.setups:
                     self.setup_pipelines[setup.setup_id] = setup.pipeline.pipeline_id
                     self.pending_setups.pop(setup.setup_id, None)
+
+    def _unavailable(self, item: UnavailableTask) -> None:
+        self.tasks.add(item.task_id)
+        self.unavailable_tasks.add(item.task_id)
+        self.pending_tasks.pop(item.task_id, None)
 
 
 def task_records(task: TaskInfo, dataset: DatasetInfo) -> tuple[Record, ...]:
@@ -285,7 +315,7 @@ class Engine:
         self.stop = threading.Event()
 
     # -- driving ---------------------------------------------------------------------------
-    def batches(self, jobs: list[ListingJob]) -> Iterator[TaskBatch | PageBatch]:
+    def batches(self, jobs: list[ListingJob]) -> Iterator[TaskBatch | PageBatch | UnavailableTask]:
         """Batches of every job; jobs start in order, ``concurrency`` at a time."""
         todo: queue.Queue[ListingJob | None] = queue.Queue()
         for job in jobs:
@@ -345,11 +375,18 @@ class Engine:
         self._put(out, _FINISHED)
 
     # -- one job ---------------------------------------------------------------------------
-    def _run_job(self, job: ListingJob) -> Iterator[TaskBatch | PageBatch]:
+    def _run_job(self, job: ListingJob) -> Iterator[TaskBatch | PageBatch | UnavailableTask]:
         if job.task_id is not None:
-            task_batch = self._task_batch(job.task_id)
-            if task_batch is not None:
-                yield task_batch
+            with self.known.lock:
+                if job.task_id in self.known.unavailable_tasks:
+                    return
+            first = self._task_batch(job.task_id)
+            if isinstance(first, UnavailableTask):
+                measures = tuple(measure for measure, _ in job.measures)
+                yield UnavailableTask(first.task_id, first.reason, job.listing, measures)
+                return
+            if first is not None:
+                yield first
         for measure, start in job.measures:
             offset = start
             while not self.stop.is_set():
@@ -366,7 +403,8 @@ class Engine:
                 if finished:
                     break
 
-    def _task_batch(self, task_id: int) -> TaskBatch | None:
+    def _task_batch(self, task_id: int) -> TaskBatch | UnavailableTask | None:
+        """The task's batch; None when committed already; UnavailableTask when OpenML refuses."""
         with self.known.entity_lock("task", task_id):
             with self.known.lock:
                 if task_id in self.known.tasks:
@@ -374,10 +412,14 @@ class Engine:
                 pending = self.known.pending_tasks.get(task_id)
             if pending is not None:
                 return pending
-            task = self.fetcher.task(task_id)
-            with self.known.entity_lock("dataset", task.dataset_id):
-                dataset = self.fetcher.dataset(task.dataset_id)
-            batch = TaskBatch(task, dataset, task_records(task, dataset))
+            batch: TaskBatch | UnavailableTask
+            try:
+                task = self.fetcher.task(task_id)
+                with self.known.entity_lock("dataset", task.dataset_id):
+                    dataset = self.fetcher.dataset(task.dataset_id)
+                batch = TaskBatch(task, dataset, task_records(task, dataset))
+            except EntityUnavailable as error:
+                batch = UnavailableTask(task_id, str(error))
             with self.known.lock:
                 self.known.pending_tasks[task_id] = batch
             return batch
@@ -407,8 +449,17 @@ class Engine:
             return batch
         for task_id in sorted({row.task_id for row in rows}):
             task_batch = self._task_batch(task_id)
-            if task_batch is not None:
+            if isinstance(task_batch, UnavailableTask):
+                batch.unavailable.append(task_batch)
+                batch.skipped_tasks.add(task_batch.task_id)
+            elif task_batch is not None:
                 batch.task_batches.append(task_batch)
+        with self.known.lock:
+            batch.skipped_tasks.update(
+                t for t in {row.task_id for row in rows} if t in self.known.unavailable_tasks
+            )
+        if batch.skipped_tasks:  # evaluations on tasks OpenML will not give are not kept
+            rows = [row for row in rows if row.task_id not in batch.skipped_tasks]
         pipelines: dict[int, str] = {}
         flow_of_setup = {row.setup_id: row.flow_id for row in rows}
         needed: list[int] = []

@@ -20,6 +20,7 @@ from mile_meta.sources.openml._transport import OpenMLCrawlError
 
 __all__ = [
     "DatasetInfo",
+    "EntityUnavailable",
     "FlowNode",
     "FlowParameter",
     "OpenMLFetcher",
@@ -30,6 +31,11 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+
+
+class EntityUnavailable(OpenMLCrawlError):
+    """OpenML will not give this task or dataset (unknown, deleted, private): skip it."""
+
 
 # OpenML refuses listing pages above this size.
 MAX_PAGE_SIZE = 10_000
@@ -261,8 +267,9 @@ class OpenMLFetcher:
 
     # -- entities --------------------------------------------------------------------------
     def task(self, task_id: int) -> TaskInfo:
+        """A task (openml fetches its dataset's description and features with it)."""
         import openml
-        from openml.exceptions import OpenMLServerException
+        from openml.exceptions import OpenMLPrivateDatasetError, OpenMLServerException
 
         def call() -> Any:
             return openml.tasks.get_task(task_id, download_splits=False)
@@ -270,8 +277,12 @@ class OpenMLFetcher:
         try:
             task = self._with_cache_repair(f"task {task_id}", "tasks", task_id, call)
         except OpenMLServerException as error:
-            raise OpenMLCrawlError(
-                f"OpenML has no task {task_id} ({error.message}); check the task id"
+            raise EntityUnavailable(
+                f"OpenML cannot give task {task_id} (code {error.code}: {error.message})"
+            ) from None
+        except OpenMLPrivateDatasetError as error:
+            raise EntityUnavailable(
+                f"the dataset of task {task_id} is private ({error.message})"
             ) from None
         labels = getattr(task, "class_labels", None)
         return TaskInfo(
@@ -287,7 +298,7 @@ class OpenMLFetcher:
     def dataset(self, dataset_id: int) -> DatasetInfo:
         """A dataset's name and OpenML qualities (none when OpenML has none, code 362)."""
         import openml
-        from openml.exceptions import OpenMLServerException
+        from openml.exceptions import OpenMLPrivateDatasetError, OpenMLServerException
 
         def call(qualities: bool) -> Any:
             return openml.datasets.get_dataset(
@@ -302,12 +313,14 @@ class OpenMLFetcher:
             dataset = self._with_cache_repair(
                 f"dataset {dataset_id}", "datasets", dataset_id, lambda: call(True)
             )
+        except OpenMLPrivateDatasetError as error:
+            raise EntityUnavailable(f"dataset {dataset_id} is private ({error.message})") from None
         except OpenMLServerException as error:
             # openml 0.15.1 means to return "no qualities" for code 362 but compares the
             # message against the wrong text, so the code arrives here as an exception.
             if error.code != NO_QUALITIES_CODE:
-                raise OpenMLCrawlError(
-                    f"OpenML cannot give dataset {dataset_id} ({error.message})"
+                raise EntityUnavailable(
+                    f"OpenML cannot give dataset {dataset_id} (code {error.code}: {error.message})"
                 ) from None
             has_qualities = False
             dataset = self._with_cache_repair(

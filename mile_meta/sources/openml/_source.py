@@ -21,6 +21,7 @@ from mile_meta.sources.openml._engine import (
     ListingJob,
     PageBatch,
     TaskBatch,
+    UnavailableTask,
 )
 from mile_meta.sources.openml._fetch import MAX_PAGE_SIZE, OpenMLFetcher
 from mile_meta.sources.openml._scope import CrawlScope
@@ -80,6 +81,9 @@ class OpenMLSource(Source):
                 fetcher, known, page_size=crawler.page_size, budget=Budget(self.max_evaluations)
             )
             for batch in engine.batches(jobs):
+                if isinstance(batch, UnavailableTask):  # OpenML refused it: nothing to yield
+                    known.commit(batch)
+                    continue
                 # a worker may repeat what another batch brought first; yield it once
                 task_batches = [batch] if isinstance(batch, TaskBatch) else batch.task_batches
                 for task_batch in task_batches:

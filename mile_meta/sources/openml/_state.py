@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mile_meta.sources.openml._engine import Known, PageBatch, TaskBatch
+from mile_meta.sources.openml._engine import Known, PageBatch, TaskBatch, UnavailableTask
 from mile_meta.sources.openml._fetch import FlowNode
 
 if TYPE_CHECKING:
@@ -79,6 +79,7 @@ class CrawlStatus:
     tasks: int
     datasets: int
     datasets_without_qualities: int
+    tasks_unavailable: int  # OpenML refused them (unknown, deleted, private): skipped
     flows: int
     setups: int
     setups_translated: int
@@ -133,10 +134,13 @@ def load_known(connection: sqlite3.Connection) -> Known:
     """What earlier crawls committed: fetched tasks and datasets, flows, setup → pipeline."""
     if not _has_table(connection, "openml_fetched"):
         return Known()
-    fetched = connection.execute("SELECT kind, openml_id FROM openml_fetched").fetchall()
+    fetched = connection.execute("SELECT kind, openml_id, note FROM openml_fetched").fetchall()
     return Known(
-        tasks=(i for kind, i in fetched if kind == "task"),
-        datasets=(i for kind, i in fetched if kind == "dataset"),
+        tasks=(i for kind, i, _ in fetched if kind == "task"),
+        datasets=(i for kind, i, _ in fetched if kind == "dataset"),
+        unavailable_tasks=(
+            i for kind, i, note in fetched if kind == "task" and note.startswith("unavailable")
+        ),
         flows=(row[0] for row in connection.execute("SELECT flow_id FROM openml_flows")),
         setup_pipelines=dict(
             connection.execute("SELECT setup_id, pipeline_id FROM openml_setups").fetchall()
@@ -214,6 +218,25 @@ def write_task_batch(kb: KnowledgeBase, batch: TaskBatch) -> None:
     _write_fetched(kb, [batch])
 
 
+def write_unavailable(kb: KnowledgeBase, items: list[UnavailableTask]) -> None:
+    """Remember tasks OpenML refused, and end the listings they would have had."""
+    now = _now()
+    kb.db.conn.executemany(
+        "INSERT OR REPLACE INTO openml_fetched (kind, openml_id, note, fetched_at) VALUES (?, ?, ?, ?)",
+        [("task", item.task_id, f"unavailable: {item.reason}", now) for item in items],
+    )
+    kb.db.conn.executemany(
+        f"INSERT INTO openml_crawl_state ({_STATE_COLUMNS}) VALUES (?, ?, 0, 0, NULL, 0, 1, ?)"
+        " ON CONFLICT(listing, measure) DO UPDATE SET finished = 1, updated_at = excluded.updated_at",
+        [
+            (item.listing, measure, now)
+            for item in items
+            if item.listing
+            for measure in item.measures
+        ],
+    )
+
+
 def _write_fetched(kb: KnowledgeBase, batches: list[TaskBatch]) -> None:
     now = _now()
     rows = []
@@ -286,6 +309,8 @@ def write_page_batch(kb: KnowledgeBase, batch: PageBatch, scope: str) -> None:
     kb.write_records(batch.records(), SOURCE_NAME)
     if batch.task_batches:
         _write_fetched(kb, batch.task_batches)
+    if batch.unavailable:
+        write_unavailable(kb, batch.unavailable)
     if batch.flows:
         _write_flows(kb, batch.flows)
     if batch.setups:
@@ -331,6 +356,7 @@ def write_page_batch(kb: KnowledgeBase, batch: PageBatch, scope: str) -> None:
             [
                 (r.run_id, r.task_id, r.setup_id, r.flow_id, r.data_id, r.uploader, r.upload_time)
                 for r in batch.rows
+                if r.task_id not in batch.skipped_tasks
             ],
         )
     previous = conn.execute(
@@ -405,7 +431,12 @@ def read_crawl_status(connection: sqlite3.Connection, path: str) -> CrawlStatus:
         path=path,
         scopes=tuple(scopes),
         evaluations=sum(state.evaluations for state in states.values()),
-        tasks=count("SELECT count(*) FROM openml_fetched WHERE kind = 'task'"),
+        tasks=count(
+            "SELECT count(*) FROM openml_fetched WHERE kind = 'task' AND note NOT LIKE 'unavailable%'"
+        ),
+        tasks_unavailable=count(
+            "SELECT count(*) FROM openml_fetched WHERE kind = 'task' AND note LIKE 'unavailable%'"
+        ),
         datasets=count("SELECT count(*) FROM openml_fetched WHERE kind = 'dataset'"),
         datasets_without_qualities=count(
             "SELECT count(*) FROM openml_fetched WHERE kind = 'dataset' AND note = 'no-qualities'"
