@@ -63,8 +63,7 @@ def make_learners(names: list[str]) -> dict[str, object]:
         "CollaborativeFiltering": lambda: ml.CollaborativeFiltering(),
         "PerformanceModel": lambda: ml.PerformanceModel(),
     }
-    if hasattr(ml, "ConsensusPortfolio"):
-        factories["ConsensusPortfolio"] = lambda: ml.ConsensusPortfolio()
+    factories["Ensemble"] = lambda: ml.Ensemble()
     unknown = [name for name in names if name not in factories]
     if unknown:
         sys.exit(f"unknown learners {unknown}; choose from {sorted(factories)}")

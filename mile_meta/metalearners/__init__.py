@@ -19,6 +19,7 @@ from mile_meta.metalearners._default import (
     load_default_model,
     train_default_model,
 )
+from mile_meta.metalearners._ensemble import Ensemble
 from mile_meta.metalearners._greedy_portfolio import GreedyPortfolio
 from mile_meta.metalearners._nearest_datasets import NearestDatasets
 from mile_meta.metalearners._performance_model import PerformanceModel
@@ -31,6 +32,7 @@ __all__ = [
     "AverageRank",
     "CollaborativeFiltering",
     "DefaultModel",
+    "Ensemble",
     "Estimate",
     "Evidence",
     "GreedyPortfolio",

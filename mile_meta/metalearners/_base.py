@@ -20,7 +20,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import ClassVar, Self
+from typing import Any, ClassVar, Self
 
 import numpy as np
 from sklearn.base import BaseEstimator
@@ -28,7 +28,7 @@ from sklearn.base import BaseEstimator
 from mile_meta.errors import ModelError
 from mile_meta.metalearners._features import MetaFeatureSpace, similarity_weights
 from mile_meta.metalearners._ranking import Evidence, RankedPipeline, Ranking
-from mile_meta.metalearners._view import KnowledgeBaseView
+from mile_meta.metalearners._view import KnowledgeBaseView, normalized_regret
 
 __all__ = ["Estimate", "MetaLearner", "Query"]
 
@@ -65,7 +65,7 @@ class Estimate:
     dataset_weights: np.ndarray | None = None
 
 
-class MetaLearner(BaseEstimator, ABC):  # type: ignore[misc]
+class MetaLearner(BaseEstimator, ABC):
     """Base class of meta-learners; see the module docstring for the contract."""
 
     #: False for portfolio-style learners, whose order is not by predicted score.
@@ -92,22 +92,51 @@ class MetaLearner(BaseEstimator, ABC):  # type: ignore[misc]
         self.dataset_ids_ = tuple(view.dataset_ids)
         self.dataset_names_ = tuple(view.dataset_names)
         self.scores_ = np.array(view.scores, dtype=float)
-        self.regret_ = np.array(view.normalized_regret, dtype=float)
         self.best_ = np.nanmax(np.where(evaluated, self.scores_, -np.inf), axis=1)
         self.worst_ = np.nanmin(np.where(evaluated, self.scores_, np.inf), axis=1)
-        self.rank_on_dataset_ = _ranks_within_rows(self.scores_)
         with np.errstate(divide="ignore"):
             self.log_runtime_ = np.log(
                 np.where(view.runtime_seconds > 0, view.runtime_seconds, np.nan)
             )
         self.feature_space_ = MetaFeatureSpace.fit(view.meta_features)
         self.features_ = self.feature_space_.transform_frame(view.meta_features)
+        self._derive()
+        self._fit(view)
+        return self
+
+    # Learned state recomputed from ``scores_`` after unpickling instead of being saved:
+    # it would triple the size of a saved model.
+    _DERIVED_STATE: ClassVar[tuple[str, ...]] = (
+        "regret_",
+        "rank_on_dataset_",
+        "pipeline_position_",
+        "filled_scores_",
+        "filled_regret_",
+        "regret_sorted_",
+    )
+
+    def _derive(self) -> None:
+        self.regret_ = normalized_regret(self.scores_)
+        self.rank_on_dataset_ = _ranks_within_rows(self.scores_)
         self.pipeline_position_ = {pid: i for i, pid in enumerate(self.pipeline_ids_)}
         self.filled_scores_ = _additive_fill(self.scores_)
         self.filled_regret_ = _mean_fill(self.regret_)
         self.regret_sorted_ = column_sort(self.regret_)
-        self._fit(view)
-        return self
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(super().__getstate__())
+        for name in self._DERIVED_STATE:
+            state.pop(name, None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        super().__setstate__(state)
+        if "scores_" in state:
+            self._derive()
+            self._restore()
+
+    def _restore(self) -> None:
+        """Recompute a subclass's own derived state after unpickling (default: none)."""
 
     def rank(
         self,

@@ -46,7 +46,7 @@ class GreedyPortfolio(MetaLearner):
         self,
         portfolio_size: int = 25,
         similarity_bandwidth: float | None = 0.5,
-        observation_noise: float = 0.075,
+        observation_noise: float = 0.15,
         uniform_share: float = 0.1,
     ) -> None:
         self.portfolio_size = portfolio_size
@@ -54,7 +54,12 @@ class GreedyPortfolio(MetaLearner):
         self.observation_noise = observation_noise
         self.uniform_share = uniform_share
 
+    _DERIVED_STATE = (*MetaLearner._DERIVED_STATE, "filled_regret32_")
+
     def _fit(self, view: KnowledgeBaseView) -> None:
+        self._restore()
+
+    def _restore(self) -> None:
         # single precision halves the memory the greedy steps stream through
         self.filled_regret32_ = self.filled_regret_.astype(np.float32)
 
@@ -77,10 +82,20 @@ class GreedyPortfolio(MetaLearner):
         predicted, lower, upper = self._scores_from_regret(
             mean_regret, known_or_worst(low), known_or_worst(high), weights, query
         )
-        order = _greedy_order(
-            self.filled_regret32_, weights, query.observed_index, self.portfolio_size, mean_regret
-        )
+        order = self.portfolio_order(weights, query.observed_index, mean_regret)
         return Estimate(predicted, lower, upper, order=order, dataset_weights=weights)
+
+    def portfolio_order(
+        self, weights: np.ndarray, already_chosen: np.ndarray, tie_breaker: np.ndarray
+    ) -> np.ndarray:
+        """Pipeline positions completing a portfolio that already holds ``already_chosen``.
+
+        The first ``portfolio_size`` are greedy; the rest follow by ``tie_breaker`` (lower
+        first); ``already_chosen`` is not repeated.
+        """
+        return _greedy_order(
+            self.filled_regret32_, weights, already_chosen, self.portfolio_size, tie_breaker
+        )
 
 
 def _greedy_order(
@@ -110,4 +125,4 @@ def _greedy_order(
         current = np.minimum(current, regret[:, best])
     rest = np.flatnonzero(available)
     rest = rest[np.argsort(tie_breaker[rest], kind="stable")]
-    return np.concatenate([np.array(chosen, dtype=int), rest, already_tried]).astype(int)
+    return np.concatenate([np.array(chosen, dtype=int), rest]).astype(int)

@@ -16,6 +16,7 @@ from mile_meta.errors import ModelError
 from mile_meta.metalearners import (
     AverageRank,
     CollaborativeFiltering,
+    Ensemble,
     GreedyPortfolio,
     KnowledgeBaseView,
     MetaLearner,
@@ -31,6 +32,7 @@ LEARNERS: dict[str, Callable[[], MetaLearner]] = {
     "NearestDatasets": NearestDatasets,
     "CollaborativeFiltering": lambda: CollaborativeFiltering(n_factors=5),
     "PerformanceModel": lambda: PerformanceModel(n_estimators=40),
+    "Ensemble": Ensemble,
 }
 
 parametrize_learner = pytest.mark.parametrize(
