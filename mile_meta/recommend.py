@@ -19,6 +19,7 @@ import pandas as pd
 
 from mile_meta.data import Dataset, dataset_from_frame, load_dataset
 from mile_meta.errors import MileMetaError
+from mile_meta.metalearners import Evidence
 from mile_meta.metrics import Metric, default_metric, resolve_metric
 from mile_meta.pipelines import PipelineSpec
 
@@ -33,17 +34,6 @@ __all__ = [
     "recommend",
     "recommend_from_metafeatures",
 ]
-
-
-@dataclass(frozen=True)
-class Evidence:
-    """A knowledge-base dataset similar to the user's, and how the pipeline did there."""
-
-    dataset_id: str
-    dataset_name: str | None
-    distance: float
-    score: float | None  # the pipeline's result there, in the metric's unit
-    rank_on_dataset: int | None  # 1 = the best pipeline on that dataset
 
 
 @dataclass(frozen=True)
@@ -171,7 +161,7 @@ def recommend(
         recommendations=report.recommendations[:top],
         meta_learner=report.meta_learner,
         seconds=time.perf_counter() - started,
-        excluded_datasets=report.excluded_datasets,
+        excluded_datasets=tuple(d for d in report.excluded_datasets if d != dataset.dataset_id),
         probes=tuple(probes),
     )
 

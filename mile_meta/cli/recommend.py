@@ -40,7 +40,7 @@ def report_to_dict(report: object) -> dict[str, object]:
                         "dataset_id": e.dataset_id,
                         "dataset_name": e.dataset_name,
                         "distance": e.distance,
-                        "score": e.score,
+                        "score": e.observed_score,
                         "rank_on_dataset": e.rank_on_dataset,
                     }
                     for e in r.evidence
@@ -150,9 +150,10 @@ def _print_report(report: object) -> None:
             f"{r.rank:>3}  {predicted:<24} {fit:>6}  {r.family:<22} {r.spec.describe()}  [{r.pipeline_id}]"
         )
         why = "; ".join(
-            f"{e.dataset_name or e.dataset_id} (distance {e.distance:.2f}): {e.score:.3f}, #{e.rank_on_dataset} there"
+            f"{e.dataset_name or e.dataset_id}"
+            + ("" if e.distance is None else f" (distance {e.distance:.2f})")
+            + f": {e.observed_score:.3f}, #{e.rank_on_dataset} there"
             for e in r.evidence[:3]
-            if e.score is not None
         )
         if why:
             click.echo(f"{'':>5}why: {why}")

@@ -785,7 +785,8 @@ def prior_from_report(
     evidence: dict[str, float] = {}
     for recommendation in report.recommendations:
         for item in recommendation.evidence:
-            evidence[item.dataset_id] = min(item.distance, evidence.get(item.dataset_id, math.inf))
+            distance = math.inf if item.distance is None else float(item.distance)
+            evidence[item.dataset_id] = min(distance, evidence.get(item.dataset_id, math.inf))
     nearest = dict(sorted(evidence.items(), key=lambda pair: pair[1])[:neighbours])
     distributions = _fit_distributions(kb, report.knowledge_base_metric, nearest, spaces, n_rows)
     provenance = Provenance(
@@ -840,9 +841,9 @@ def _starting(
         upper=recommendation.upper,
         expected_fit_seconds=recommendation.expected_fit_seconds,
         observed_scores=tuple(
-            ObservedScore(e.dataset_id, e.dataset_name, e.distance, e.score)
+            ObservedScore(e.dataset_id, e.dataset_name, e.distance, e.observed_score)
             for e in recommendation.evidence
-            if e.score is not None and math.isfinite(e.score)
+            if e.observed_score is not None and math.isfinite(e.observed_score)
         ),
         pipeline_id=recommendation.pipeline_id,
         source_ranks=(recommendation.rank,),

@@ -83,7 +83,7 @@ class WhatToTryFirst(Question):
             "pipeline does on all of them."
         )
         points = tuple(
-            ScoreOnDataset(r.pipeline_id, e.dataset_id, e.score, e.rank_on_dataset)
+            ScoreOnDataset(r.pipeline_id, e.dataset_id, e.observed_score, e.rank_on_dataset)
             for r in shortlist
             for e in r.evidence
         )
