@@ -62,8 +62,9 @@ def _progress_printer(as_json: bool) -> tuple[Any, Any]:
     tasks: dict[str, Any] = {}
 
     def on_event(event: Any) -> None:
-        if event.kind == "retry":
-            progress.console.print(f"[yellow]OpenML: {event.message}[/]")
+        if event.kind in ("retry", "note"):
+            prefix = "OpenML: " if event.kind == "retry" else ""
+            progress.console.print(f"[yellow]{prefix}{event.message}[/]")
             return
         if event.message:
             progress.console.print(f"[yellow]{event.listing}: {event.message}[/]")

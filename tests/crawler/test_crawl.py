@@ -101,6 +101,16 @@ def test_a_task_openml_refuses_is_skipped(
     assert "task/9999" not in openml_server.log and again.evaluations_written == 0
 
 
+def test_state_is_forgotten_when_the_rows_are_removed(make_crawler: Any, tmp_path: Path) -> None:
+    crawler = make_crawler()
+    with KnowledgeBase.open(tmp_path / "kb.sqlite") as kb:
+        crawler.crawl(kb, CrawlScope.tasks([3]), ["predictive_accuracy"])
+        kb.remove_source("openml")
+        report = crawler.crawl(kb, CrawlScope.tasks([3]), ["predictive_accuracy"])
+        assert report.evaluations_written == 45 and report.tasks_fetched == 1
+        assert kb.stats().per_source["openml"]["evaluations"] == 45
+
+
 def test_recrawl_fetches_only_what_is_new(
     make_crawler: Any, openml_server: ReplayServer, tmp_path: Path
 ) -> None:

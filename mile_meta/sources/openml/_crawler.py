@@ -38,6 +38,7 @@ from mile_meta.sources.openml._state import (
     ListingState,
     crawl_connection_settings,
     finish_scope,
+    forget_if_source_removed,
     listing_states,
     load_known,
     open_read_only,
@@ -75,7 +76,7 @@ DEFAULT_MEASURES = ("predictive_accuracy",)
 class CrawlEvent:
     """Progress of a crawl, for progress bars. ``kind`` says what just happened."""
 
-    kind: Literal["plan", "task", "page", "retry"]
+    kind: Literal["plan", "task", "page", "retry", "note"]
     scope: str = ""
     listing: str = ""
     measure: str = ""
@@ -350,7 +351,10 @@ class OpenMLCrawler:
                     start = state.listed if state else 0
                     job = jobs.get(listing)
                     pending = job is not None and any(m == measure for m, _ in job.measures)
-                    if not pending:
+                    task_id = int(listing.split("/")[1]) if listing.startswith("task/") else None
+                    if task_id is not None and task_id in known.unavailable_tasks:
+                        action = "skip: OpenML refused this task before"
+                    elif not pending:
                         action = "skip: finished (drop --resume to look for new evaluations)"
                     elif state is None:
                         action = "list all evaluations"
@@ -399,6 +403,10 @@ class OpenMLCrawler:
         budget_exhausted = False
         listings_total = 0
         all_measures: list[str] = []
+        if forget_if_source_removed(kb) and on_event is not None:
+            on_event(
+                CrawlEvent("note", message="the openml rows were removed: crawling from scratch")
+            )
         with self._client(on_event) as transport, crawl_connection_settings(kb):
             fetcher = OpenMLFetcher(download_data=self.download_data)
             work = self._work_list(kb.db.conn, fetcher, scope, measures, resume, max_evaluations)

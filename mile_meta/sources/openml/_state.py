@@ -179,6 +179,42 @@ def crawl_connection_settings(kb: KnowledgeBase) -> Iterator[None]:
             conn.execute(f"PRAGMA {name} = {int(value)}")
 
 
+_CRAWLER_TABLES = (
+    "openml_crawl_state",
+    "openml_crawls",
+    "openml_fetched",
+    "openml_flows",
+    "openml_flow_components",
+    "openml_flow_parameters",
+    "openml_setups",
+    "openml_setup_parameters",
+    "openml_runs",
+)
+
+
+def forget_if_source_removed(kb: KnowledgeBase) -> bool:
+    """Clear the crawl state when the knowledge base's "openml" rows were removed.
+
+    ``kb.remove_source("openml")`` (or a rebuild) deletes the records but not the crawler's
+    tables; without this, the state would claim pages the knowledge base no longer holds.
+    """
+    conn = kb.db.conn
+    claimed = conn.execute(
+        "SELECT coalesce(sum(evaluations), 0) FROM openml_crawl_state"
+    ).fetchone()
+    if not claimed[0]:
+        return False
+    present = conn.execute(
+        "SELECT 1 FROM evaluations WHERE source = ? LIMIT 1", [SOURCE_NAME]
+    ).fetchone()
+    if present is not None:
+        return False
+    with kb.transaction():
+        for table in _CRAWLER_TABLES:
+            conn.execute(f"DELETE FROM {table}")
+    return True
+
+
 def start_scope(
     kb: KnowledgeBase,
     scope: str,
