@@ -133,19 +133,23 @@ class QuestionContext:
         """The recommender's nearest knowledge-base datasets for ``metric``, nearest first."""
 
         def compute() -> tuple[EvidenceDataset, ...]:
-            distances: dict[str, tuple[float, str | None]] = {}
-            for recommendation in self.ranking(metric).recommendations:
-                for evidence in recommendation.evidence:
-                    distances.setdefault(
-                        evidence.dataset_id, (evidence.distance, evidence.dataset_name)
-                    )
-            order = sorted(distances, key=lambda key: (distances[key][0], key))[:NEIGHBOURS]
-            if not order:
+            from mile_meta.metrics import resolve_metric
+            from mile_meta.ranking import nearest_datasets
+
+            report = self.report
+            near = nearest_datasets(
+                self.kb,
+                report.meta_features,
+                resolve_metric(metric or report.metric),
+                exclude=(*report.excluded_datasets, self.dataset.dataset_id),
+                k=NEIGHBOURS,
+            )
+            if not near:
                 raise CannotAnswer("the recommender found no similar dataset in the knowledge base")
-            rows = self.dataset_rows(order)
+            rows = self.dataset_rows([d.dataset_id for d in near])
             return tuple(
-                EvidenceDataset(key, distances[key][1], distances[key][0], rows.get(key))
-                for key in order
+                EvidenceDataset(d.dataset_id, d.dataset_name, d.distance, rows.get(d.dataset_id))
+                for d in near
             )
 
         return self._remember(("nearest", metric), compute)
