@@ -26,7 +26,7 @@ import sqlite_utils
 
 
 def upgrade(db: sqlite_utils.Database) -> None:
-    db["openml_crawl_state"].create(
+    db.table("openml_crawl_state").create(
         {
             "listing": str,  # "task/3" or "flow/8353"
             "measure": str,  # OpenML evaluation measure, e.g. predictive_accuracy
@@ -40,7 +40,7 @@ def upgrade(db: sqlite_utils.Database) -> None:
         pk=("listing", "measure"),
         not_null={"listed", "pages_done", "evaluations", "finished"},
     )
-    db["openml_crawls"].create(
+    db.table("openml_crawls").create(
         {
             "scope": str,  # "suite:99", "tasks:3,31", "tag:study_14", "flow:8353"
             "measures": str,  # JSON list
@@ -53,11 +53,11 @@ def upgrade(db: sqlite_utils.Database) -> None:
         },
         pk="scope",
     )
-    db["openml_fetched"].create(
+    db.table("openml_fetched").create(
         {"kind": str, "openml_id": int, "note": str, "fetched_at": str},
         pk=("kind", "openml_id"),
     )
-    db["openml_flows"].create(
+    db.table("openml_flows").create(
         {
             "flow_id": int,
             "name": str,
@@ -72,11 +72,11 @@ def upgrade(db: sqlite_utils.Database) -> None:
         },
         pk="flow_id",
     )
-    db["openml_flow_components"].create(
+    db.table("openml_flow_components").create(
         {"parent_flow_id": int, "identifier": str, "child_flow_id": int, "position": int},
         pk=("parent_flow_id", "identifier"),
     )
-    db["openml_flow_parameters"].create(
+    db.table("openml_flow_parameters").create(
         {
             "flow_id": int,
             "name": str,
@@ -86,7 +86,7 @@ def upgrade(db: sqlite_utils.Database) -> None:
         },
         pk=("flow_id", "name"),
     )
-    db["openml_setups"].create(
+    db.table("openml_setups").create(
         {
             "setup_id": int,
             "flow_id": int,
@@ -97,7 +97,7 @@ def upgrade(db: sqlite_utils.Database) -> None:
         },
         pk="setup_id",
     )
-    db["openml_setup_parameters"].create(
+    db.table("openml_setup_parameters").create(
         {
             "setup_id": int,
             "input_id": int,
@@ -110,7 +110,7 @@ def upgrade(db: sqlite_utils.Database) -> None:
         },
         pk=("setup_id", "input_id"),
     )
-    db["openml_runs"].create(
+    db.table("openml_runs").create(
         {
             "run_id": int,
             "task_id": int,
@@ -122,8 +122,8 @@ def upgrade(db: sqlite_utils.Database) -> None:
         },
         pk="run_id",
     )
-    db["openml_flow_components"].create_index(["child_flow_id"])
-    db["openml_setups"].create_index(["flow_id"])
-    db["openml_setups"].create_index(["pipeline_id"])
-    db["openml_runs"].create_index(["setup_id"])
-    db["openml_runs"].create_index(["task_id"])
+    db.table("openml_flow_components").create_index(["child_flow_id"])
+    db.table("openml_setups").create_index(["flow_id"])
+    db.table("openml_setups").create_index(["pipeline_id"])
+    db.table("openml_runs").create_index(["setup_id"])
+    db.table("openml_runs").create_index(["task_id"])
