@@ -20,7 +20,7 @@ import math
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 from mile_meta.errors import MileMetaError
 from mile_meta.pipelines import PipelineSpec
@@ -113,7 +113,10 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-class Exporter(ABC):
+ExportedT = TypeVar("ExportedT", bound="ExportedPrior")
+
+
+class Exporter(ABC, Generic[ExportedT]):
     """Translate a :class:`Prior` for one tool.
 
     Subclasses set ``tool`` (the ``--format`` name) and ``extra`` (the pip extra that installs
@@ -124,13 +127,13 @@ class Exporter(ABC):
     tool: ClassVar[str]
     extra: ClassVar[str] = "priors"
 
-    def export(self, prior: Prior) -> ExportedPrior:
+    def export(self, prior: Prior) -> ExportedT:
         """Validate ``prior`` and translate it."""
         checked = _ensure_prior(prior)
         return self._export(checked)
 
     @abstractmethod
-    def _export(self, prior: Prior) -> ExportedPrior: ...
+    def _export(self, prior: Prior) -> ExportedT: ...
 
     @abstractmethod
     def _module_usage(self) -> str:

@@ -197,7 +197,7 @@ class ConfigSpacePrior(ExportedPrior):
         return payload
 
 
-class ConfigSpaceExporter(Exporter):
+class ConfigSpaceExporter(Exporter[ConfigSpacePrior]):
     tool = "configspace"
     extra = "priors"
 

@@ -251,7 +251,7 @@ class FlamlPrior(ExportedPrior):
         return payload
 
 
-class FlamlExporter(Exporter):
+class FlamlExporter(Exporter[FlamlPrior]):
     tool = "flaml"
     extra = "priors"
 

@@ -114,7 +114,7 @@ def for_flaml(
     """Keyword arguments for ``flaml.AutoML().fit(X, y, time_budget=..., **kwargs)``."""
     from mile_meta.priors._flaml import FlamlExporter
 
-    return FlamlExporter().export(prior_for(X, y, **prior_options)).fit_kwargs()  # type: ignore[attr-defined, no-any-return]
+    return FlamlExporter().export(prior_for(X, y, **prior_options)).fit_kwargs()
 
 
 def for_hyperopt(
@@ -124,7 +124,7 @@ def for_hyperopt(
     ``.objective(X, y)``."""
     from mile_meta.priors._hyperopt import HyperoptExporter
 
-    return HyperoptExporter().export(prior_for(X, y, **prior_options))  # type: ignore[return-value]
+    return HyperoptExporter().export(prior_for(X, y, **prior_options))
 
 
 def for_configspace(
@@ -133,4 +133,4 @@ def for_configspace(
     """The ConfigSpace export: ``.configuration_space`` and ``.starting_configurations``."""
     from mile_meta.priors._configspace import ConfigSpaceExporter
 
-    return ConfigSpaceExporter().export(prior_for(X, y, **prior_options))  # type: ignore[return-value]
+    return ConfigSpaceExporter().export(prior_for(X, y, **prior_options))

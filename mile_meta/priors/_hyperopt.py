@@ -176,7 +176,7 @@ class HyperoptPrior(ExportedPrior):
         return objective
 
 
-class HyperoptExporter(Exporter):
+class HyperoptExporter(Exporter[HyperoptPrior]):
     tool = "hyperopt"
     extra = "priors"
 

@@ -22,7 +22,7 @@ class JsonPrior(ExportedPrior):
     text: str = ""
 
 
-class JsonExporter(Exporter):
+class JsonExporter(Exporter[JsonPrior]):
     tool = "json"
     extra = ""
 

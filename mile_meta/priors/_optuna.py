@@ -279,7 +279,7 @@ class OptunaPrior(ExportedPrior):
         return split_flat_point(point)
 
 
-class OptunaExporter(Exporter):
+class OptunaExporter(Exporter[OptunaPrior]):
     tool = "optuna"
     extra = "priors"
 

@@ -75,7 +75,7 @@ class ObservedScore:
 
     dataset_id: str
     dataset_name: str | None
-    distance: float
+    distance: float | None  # None when the two datasets share no meta-feature
     score: float
 
 
@@ -782,12 +782,7 @@ def prior_from_report(
             continue
         seen[key] = len(starting)
         starting.append(_starting(recommendation, len(starting) + 1, config, notes, by_estimator))
-    evidence: dict[str, float] = {}
-    for recommendation in report.recommendations:
-        for item in recommendation.evidence:
-            distance = math.inf if item.distance is None else float(item.distance)
-            evidence[item.dataset_id] = min(distance, evidence.get(item.dataset_id, math.inf))
-    nearest = dict(sorted(evidence.items(), key=lambda pair: pair[1])[:neighbours])
+    nearest = _nearest(kb, report, neighbours)
     distributions = _fit_distributions(kb, report.knowledge_base_metric, nearest, spaces, n_rows)
     provenance = Provenance(
         mile_meta_version=__version__,
@@ -817,6 +812,25 @@ def prior_from_report(
     )
 
 
+def _nearest(kb: KnowledgeBase, report: RecommendationReport, k: int) -> dict[str, float]:
+    """The ``k`` knowledge-base datasets nearest to the report's meta-features, by distance."""
+    from mile_meta.metrics import resolve_metric
+    from mile_meta.ranking import nearest_datasets
+
+    near = nearest_datasets(
+        kb,
+        report.meta_features,
+        resolve_metric(report.metric),
+        exclude=report.excluded_datasets,
+        k=k,
+    )
+    return {
+        item.dataset_id: float(item.distance)
+        for item in near
+        if item.distance is not None and math.isfinite(item.distance)
+    }
+
+
 def _replace_ranks(item: StartingConfiguration, rank: int) -> StartingConfiguration:
     from dataclasses import replace
 
@@ -841,7 +855,7 @@ def _starting(
         upper=recommendation.upper,
         expected_fit_seconds=recommendation.expected_fit_seconds,
         observed_scores=tuple(
-            ObservedScore(e.dataset_id, e.dataset_name, e.distance, e.observed_score)
+            ObservedScore(e.dataset_id, e.dataset_name, e.distance, float(e.observed_score))
             for e in recommendation.evidence
             if e.observed_score is not None and math.isfinite(e.observed_score)
         ),

@@ -101,7 +101,7 @@ class RayTunePrior(ExportedPrior):
         raise MileMetaError(f"unknown search algorithm {kind!r}; use 'basic' or 'optuna'")
 
 
-class RayTuneExporter(Exporter):
+class RayTuneExporter(Exporter[RayTunePrior]):
     tool = "raytune"
     extra = "raytune"
 

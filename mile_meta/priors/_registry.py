@@ -27,7 +27,7 @@ class UnknownFormatError(MileMetaError):
     """The export format is not one mile-meta writes."""
 
 
-def exporter(format: str) -> Exporter:
+def exporter(format: str) -> Exporter[ExportedPrior]:
     """The exporter for ``format`` (``optuna``, ``configspace``, ``flaml``, ...)."""
     key = format.strip().lower()
     if key not in _EXPORTERS:
@@ -36,7 +36,7 @@ def exporter(format: str) -> Exporter:
         )
     module_name, class_name = _EXPORTERS[key].split(":")
     module = importlib.import_module(module_name)
-    created: Exporter = getattr(module, class_name)()
+    created: Exporter[ExportedPrior] = getattr(module, class_name)()
     return created
 
 

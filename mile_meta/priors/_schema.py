@@ -35,7 +35,7 @@ _OBSERVED = {
     "properties": {
         "dataset_id": {"type": "string"},
         "dataset_name": {"type": ["string", "null"]},
-        "distance": {"type": "number", "minimum": 0},
+        "distance": {"type": ["number", "null"], "minimum": 0},
         "score": {"type": "number", "description": "in the metric's unit"},
     },
 }
