@@ -505,21 +505,34 @@ class KnowledgeBase:
             return []
         order = "DESC" if direction_row[0] else "ASC"
         params: list[Any] = [dataset_id, metric]
-        # learning curves: judge each pipeline at the largest training size it was run on
-        size_filter = "coalesce(train_size, -1) = largest"
         if train_size is not None:
-            size_filter = "train_size = ?"
+            rows_sql = (
+                "SELECT pipeline_id, value, source FROM evaluations"
+                " WHERE dataset_id = ? AND metric = ? AND train_size = ?"
+            )
             params.append(train_size)
+        elif self.db.execute(
+            "SELECT 1 FROM evaluations WHERE dataset_id = ? AND metric = ? AND train_size IS NOT NULL LIMIT 1",
+            [dataset_id, metric],
+        ).fetchone():
+            # learning curves: judge each pipeline at the largest training size it was run on
+            rows_sql = (
+                "SELECT pipeline_id, value, source FROM (SELECT pipeline_id, value, source, train_size,"
+                " max(coalesce(train_size, -1)) OVER (PARTITION BY pipeline_id) AS largest"
+                " FROM evaluations WHERE dataset_id = ? AND metric = ?)"
+                " WHERE coalesce(train_size, -1) = largest"
+            )
+        else:  # the common case needs no window function: one pass over the covering index
+            rows_sql = "SELECT pipeline_id, value, source FROM evaluations WHERE dataset_id = ? AND metric = ?"
         params.append(limit)
+        # origin keys and families are looked up for the top rows only
         rows = self.db.execute(
-            "WITH e AS (SELECT pipeline_id, value, source, train_size,"
-            " max(coalesce(train_size, -1)) OVER (PARTITION BY pipeline_id) AS largest"
-            " FROM evaluations WHERE dataset_id = ? AND metric = ?)"
-            " SELECT e.pipeline_id, p.family, avg(e.value) AS value, min(e.source), count(*),"
-            " (SELECT origin_key FROM pipeline_origins o WHERE o.pipeline_id = e.pipeline_id"
+            "SELECT top.pipeline_id, p.family, top.value, top.source, top.n,"
+            " (SELECT origin_key FROM pipeline_origins o WHERE o.pipeline_id = top.pipeline_id"
             " ORDER BY o.source LIMIT 1)"
-            f" FROM e JOIN pipelines p ON p.pipeline_id = e.pipeline_id WHERE {size_filter}"
-            f" GROUP BY e.pipeline_id ORDER BY value {order} LIMIT ?",
+            " FROM (SELECT pipeline_id, avg(value) AS value, min(source) AS source, count(*) AS n"
+            f" FROM ({rows_sql}) GROUP BY pipeline_id ORDER BY value {order} LIMIT ?) AS top"
+            f" JOIN pipelines p ON p.pipeline_id = top.pipeline_id ORDER BY top.value {order}",
             params,
         ).fetchall()
         return [
