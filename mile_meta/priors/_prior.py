@@ -20,6 +20,8 @@ import datetime as dt
 import inspect
 import json
 import math
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -627,6 +629,27 @@ def _fit_distribution(
     )
 
 
+_EVALUATIONS: OrderedDict[tuple[object, ...], pd.DataFrame] = OrderedDict()
+_EVALUATIONS_LOCK = threading.Lock()
+
+
+def _evaluations(kb: KnowledgeBase, metric: str) -> pd.DataFrame:
+    """``kb.evaluations_frame(metric)``, kept per (file, content version, metric): the service
+    and the benchmarks build many priors from one knowledge base."""
+    stamp = kb.db.execute("SELECT max(ingested_at), count(*) FROM sources").fetchone()
+    key = (str(kb.path), tuple(stamp), metric)
+    with _EVALUATIONS_LOCK:
+        if key in _EVALUATIONS:
+            _EVALUATIONS.move_to_end(key)
+            return _EVALUATIONS[key]
+    frame = kb.evaluations_frame(metric)
+    with _EVALUATIONS_LOCK:
+        _EVALUATIONS[key] = frame
+        while len(_EVALUATIONS) > 4:
+            _EVALUATIONS.popitem(last=False)
+    return frame
+
+
 def _fit_distributions(
     kb: KnowledgeBase,
     stored_metric: str,
@@ -658,7 +681,7 @@ def _fit_distributions(
         configs[pipeline_id] = (estimator, config)
     if not configs or not neighbours:
         return ()
-    frame = kb.evaluations_frame(stored_metric)
+    frame = _evaluations(kb, stored_metric)
     frame = frame[frame["dataset_id"].isin(neighbours) & frame["pipeline_id"].isin(configs)]
     if frame.empty:
         return ()
@@ -667,10 +690,14 @@ def _fit_distributions(
         oriented=frame["value"] if higher else -frame["value"],
         estimator=frame["pipeline_id"].map(lambda p: configs[p][0]),
     )
-    threshold = frame.groupby(["dataset_id", "estimator"])["oriented"].transform(
-        lambda column: column.quantile(_GOOD_QUANTILE)
+    thresholds = (
+        frame.groupby(["dataset_id", "estimator"])["oriented"]
+        .quantile(_GOOD_QUANTILE)
+        .rename("threshold")
+        .reset_index()
     )
-    good = frame[frame["oriented"] >= threshold]
+    frame = frame.merge(thresholds, on=["dataset_id", "estimator"])
+    good = frame[frame["oriented"] >= frame["threshold"]]
     results = []
     for estimator, space in by_estimator.items():
         all_configs = [config for name, config in configs.values() if name == estimator]
