@@ -126,6 +126,21 @@ COMPONENTS: dict[str, ComponentInfo] = {
         _c("Nystroem", "feature_preprocessor", "nystroem", "sklearn.kernel_approximation"),
         _c("PolynomialFeatures", "feature_preprocessor", "polynomial", "sklearn.preprocessing"),
         _c("RandomTreesEmbedding", "feature_preprocessor", "random_trees_embedding", "sklearn.ensemble"),
+        # -- what auto-sklearn 0.15 pipelines need (translate/autosklearn.py) -------------
+        _c("Normalizer", "feature_preprocessor", "normalizer", "sklearn.preprocessing"),
+        _c("PowerTransformer", "feature_preprocessor", "power_transformer", "sklearn.preprocessing"),
+        _c("ScoreFunctionSelectPercentile", "feature_preprocessor", "select_percentile", "mile_meta.pipelines._autosklearn_components"),
+        _c("ScoreFunctionUnivariateSelect", "feature_preprocessor", "select_rates", "mile_meta.pipelines._autosklearn_components"),
+        _c("ExtraTreesClassifierSelector", "feature_preprocessor", "extra_trees_selection", "mile_meta.pipelines._autosklearn_components"),
+        _c("ExtraTreesRegressorSelector", "feature_preprocessor", "extra_trees_selection", "mile_meta.pipelines._autosklearn_components"),
+        _c("LinearSVCSelector", "feature_preprocessor", "linear_svm_selection", "mile_meta.pipelines._autosklearn_components"),
+        _c("PooledFeatureAgglomeration", "feature_preprocessor", "feature_agglomeration", "mile_meta.pipelines._autosklearn_components"),
+        _c("TreeAdaBoostClassifier", "classifier", "adaboost", "mile_meta.pipelines._autosklearn_components", **_TREE),
+        _c("TreeAdaBoostRegressor", "regressor", "adaboost", "mile_meta.pipelines._autosklearn_components", **_TREE),
+        _c("LayeredMLPClassifier", "classifier", "mlp", "mile_meta.pipelines._autosklearn_components", **_SCALED),
+        _c("LayeredMLPRegressor", "regressor", "mlp", "mile_meta.pipelines._autosklearn_components", **_SCALED),
+        _c("NonNegativeMultinomialNB", "classifier", "naive_bayes", "mile_meta.pipelines._autosklearn_components", interpretable=True, **_SCALED),
+        _c("RBFGaussianProcessRegressor", "regressor", "gaussian_process", "mile_meta.pipelines._autosklearn_components", **_SCALED),
     ]
 }
 
