@@ -16,6 +16,7 @@ from mile_meta.metalearners._default import (
     DefaultModel,
     ModelMetadata,
     default_model_path,
+    fit_default_learner,
     load_default_model,
     train_default_model,
 )
@@ -45,6 +46,7 @@ __all__ = [
     "RankedPipeline",
     "Ranking",
     "default_model_path",
+    "fit_default_learner",
     "load_default_model",
     "train_default_model",
 ]

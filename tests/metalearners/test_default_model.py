@@ -12,6 +12,7 @@ from mile_meta.kb import KnowledgeBase
 from mile_meta.metalearners import (
     DefaultModel,
     default_model_path,
+    fit_default_learner,
     load_default_model,
     train_default_model,
 )
@@ -88,3 +89,13 @@ def test_committed_default_model_matches_the_corpus_snapshot(corpus_kb_path: Pat
     ranking = model.rank(META)
     assert ranking.metric == "balanced_accuracy" and len(ranking) == 219
     assert ranking[0].evidence
+
+
+def test_fit_default_learner_leaves_the_excluded_dataset_out(corpus_kb_path: Path) -> None:
+    with KnowledgeBase.open(corpus_kb_path) as kb:
+        learner = fit_default_learner(kb, "ber", exclude_datasets=[31])
+    assert "openml:31" not in learner.dataset_ids_ and len(learner.dataset_ids_) == 417
+    ranking = learner.rank(META)
+    assert ranking.metric == "balanced_error_rate" and not ranking.higher_is_better
+    assert all(item.lower <= item.predicted_score <= item.upper for item in ranking)
+    assert "openml:31" not in {e.dataset_id for item in ranking for e in item.evidence}
