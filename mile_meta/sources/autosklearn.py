@@ -167,17 +167,17 @@ def write_autosklearn_snapshot(unpacked: Path, out: Path) -> dict[str, str]:
 
         with (folder / "configurations.csv").open(newline="") as handle:
             by_index = {}
-            for row in csv.DictReader(handle):
-                index = row.pop("idx")
-                config = {key: value for key, value in row.items() if value not in ("", None)}
+            for config_row in csv.DictReader(handle):
+                index = config_row.pop("idx")
+                config = {k: v for k, v in config_row.items() if v not in ("", None)}
                 config_id = configuration_id(config)
                 configurations[config_id] = canonical_configuration(config)
                 by_index[index] = config_id
 
-        names, rows = _read_arff(folder / "algorithm_runs.arff")
+        names, run_rows = _read_arff(folder / "algorithm_runs.arff")
         if names[:3] != ["instance_id", "repetition", "algorithm"] or names[-1] != "runstatus":
             raise CorpusError(f"unexpected columns {names} in {folder / 'algorithm_runs.arff'}")
-        for dataset, _repetition, algorithm, cost, status in rows:
+        for dataset, _repetition, algorithm, cost, status in run_rows:
             if algorithm not in by_index:
                 raise CorpusError(
                     f"{folder / 'algorithm_runs.arff'} names configuration {algorithm}, "
@@ -196,8 +196,8 @@ def write_autosklearn_snapshot(unpacked: Path, out: Path) -> dict[str, str]:
                 )
             )
 
-        names, rows = _read_arff(folder / "feature_values.arff")
-        for row in rows:
+        names, feature_rows = _read_arff(folder / "feature_values.arff")
+        for row in feature_rows:
             values = {name: _number(value) for name, value in zip(names[2:], row[2:], strict=True)}
             known = metafeatures.setdefault((task, row[0]), values)
             if known != values:
@@ -206,10 +206,8 @@ def write_autosklearn_snapshot(unpacked: Path, out: Path) -> dict[str, str]:
                     "from another folder's; the snapshot cannot keep them once"
                 )
 
-    def run_order(run: tuple[str, ...]) -> tuple[object, ...]:
-        return (*run[:4], int(run[4]), *run[5:])
-
-    write_gzip(out / "runs.csv.gz", _csv_bytes(_RUN_COLUMNS, sorted(runs, key=run_order)))
+    ordered_runs = sorted(runs, key=lambda run: (run[:4], int(run[4]), run[5:]))
+    write_gzip(out / "runs.csv.gz", _csv_bytes(_RUN_COLUMNS, ordered_runs))
     write_gzip(
         out / "configurations.csv.gz",
         _csv_bytes(_CONFIG_COLUMNS, sorted(configurations.items())),
@@ -446,9 +444,12 @@ class AutoSklearnSource(Source):
                 record = DatasetRecord(dataset_id, name, origin_key=name)
             dataset_ids[(task, name)] = dataset_id
             dataset_records.append(record)
+            # empty cells are meta-features of the other task kind (class entropy of a
+            # regression dataset), not missing values
             dataset_records.extend(
                 QualityRecord(dataset_id, quality, value)
                 for quality, value in sorted(values.items())
+                if value is not None
             )
 
         # pipelines
@@ -513,25 +514,19 @@ class AutoSklearnSource(Source):
             metric, value, higher = convert_cost(
                 run["metric"], float(run["cost"]), binary=binary[dataset]
             )
-            key = (dataset_id, metric, run["config_id"])
-            if key in evaluations:
+            evaluation_key = (dataset_id, metric, run["config_id"])
+            if evaluation_key in evaluations:
                 continue
             task_id = f"autosklearn:{metric}:{dataset_id}"
             if task_id not in tasks:
-                is_binary = binary[dataset]
-                task_type = (
-                    "regression"
-                    if run["task"] == "regression"
-                    else "binary"
-                    if is_binary
-                    else "multiclass"
-                    if is_binary is False
-                    else "classification"
-                )
                 tasks[task_id] = TaskRecord(
-                    task_id, dataset_id, task_type, estimation_procedure=_ESTIMATION, metric=metric
+                    task_id,
+                    dataset_id,
+                    _task_type(run["task"], binary[dataset]),
+                    estimation_procedure=_ESTIMATION,
+                    metric=metric,
                 )
-            evaluations[key] = EvaluationRecord(
+            evaluations[evaluation_key] = EvaluationRecord(
                 dataset_id=dataset_id,
                 pipeline_id=pipeline_of[run["config_id"]],
                 metric=metric,
@@ -546,6 +541,12 @@ class AutoSklearnSource(Source):
         yield from (tasks[task_id] for task_id in sorted(tasks))
         yield from pipeline_records
         yield from (evaluations[key] for key in sorted(evaluations))
+
+
+def _task_type(kind: str, binary: bool | None) -> str:
+    if kind == "regression":
+        return "regression"
+    return {True: "binary", False: "multiclass", None: "classification"}[binary]
 
 
 def _raw_pipeline_id(spec_json: str) -> str:

@@ -139,7 +139,7 @@ def test_source_contract_and_exact_counts() -> None:
     counts = check_source_contract(AutoSklearnSource())
     assert counts == {
         "datasets": 319,  # 208 classification + 111 regression datasets with meta-features
-        "qualities": 11_803,
+        "qualities": 11_137,
         "tasks": 2_906,
         "pipelines": 1_472,  # distinct configurations over the 92 folders
         "evaluations": 4_450,  # status-ok runs, each (dataset, metric, configuration) once
@@ -161,7 +161,7 @@ def test_records_in_a_knowledge_base(tmp_path: Path) -> None:
     assert first.per_source == again.per_source
     assert first.per_source["autosklearn"] == {
         "datasets": 319,
-        "qualities": 11_803,
+        "qualities": 11_137,
         "tasks": 2_906,
         "pipelines": 1_472,
         "evaluations": 4_450,
