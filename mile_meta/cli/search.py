@@ -216,6 +216,8 @@ def _print_result(result: Any, written: dict[str, Path]) -> None:
         console.print(f"  · {note}")
     if best is None:
         console.print("[red]No candidate completed; see the leaderboard for the errors.[/]")
+    elif best.score is None:
+        console.print(f"model: [bold]{best.candidate.spec.describe()}[/] (not scored in time)")
     else:
         console.print(
             f"best: [bold]{best.candidate.spec.describe()}[/]  {result.metric} "

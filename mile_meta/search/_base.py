@@ -100,6 +100,21 @@ class InitialDesign(ABC):
     @abstractmethod
     def _select(self, space: SearchSpace, context: SearchContext) -> Iterable[Candidate]: ...
 
+    def first(self, space: SearchSpace, context: SearchContext) -> Candidate | None:
+        """A cheap candidate to evaluate before the prior is read (None: no such step).
+
+        ``context.prior`` is None here; the candidate must be in ``space``.
+        """
+        candidate = self._first(space, context)
+        if candidate is None or not space.allows(candidate.estimator):
+            return None
+        return Candidate(
+            space.apply_pins(candidate.spec), candidate.reason, candidate.origin, candidate.params
+        )
+
+    def _first(self, space: SearchSpace, context: SearchContext) -> Candidate | None:
+        return None
+
 
 class CandidatePruner(ABC):
     """Narrows the space before the search: drops estimators, narrows ranges, says why."""
@@ -137,6 +152,11 @@ class FidelitySchedule(ABC):
 
     @abstractmethod
     def _rungs(self, n_rows: int, context: SearchContext) -> Sequence[Fidelity]: ...
+
+    def prepare(self, kb: Any) -> None:
+        """One-off work a schedule may do before the budget's clock starts (e.g. measure and
+        cache what it reads from the knowledge base ``kb``, which may be None)."""
+        return None
 
     def promote(self, score: float, earlier: Sequence[float], higher_is_better: bool) -> bool:
         """Whether a candidate scoring ``score`` at a stage goes on to the next, given the

@@ -44,6 +44,7 @@ from mile_meta.search._worker import (
     PriorTask,
     RefitTask,
     WorkerSettings,
+    preload_modules,
     unpickle_model,
 )
 
@@ -59,13 +60,17 @@ ProgressCallback = Callable[[SearchProgress], None]
 # Below this many seconds left, starting another evaluation is pointless.
 _MIN_SLOT_SECONDS = 0.15
 # Expected refit time = fit time per fold x rows ratio x this safety factor.
-_REFIT_SAFETY = 2.5
+_REFIT_SAFETY = 1.75
+# Most of the budget held back for the refit.
+_RESERVE_CAP = 0.25
 # Share of the budget the refit may run past the end, when it must (the budget holds within 5 %).
 _REFIT_GRACE = 0.03
 # The prior (meta-features and the meta-learner's ranking) may take this share of the budget.
 _PRIOR_SHARE = 0.3
 # Before any candidate has completed, one evaluation may use at most this share of the time left.
 _FIRST_SHARE = 0.6
+# The smallest subsample a search falls back to when even its first stage takes too long.
+_EMERGENCY_ROWS = 100
 # After this many proposals in a row that were already evaluated, the space is used up.
 _MAX_REPEATS = 50
 
@@ -105,6 +110,9 @@ class _State:
     # seconds a task spends outside the fits (sending, scheduling, scoring): the refit pays it too
     overheads: list[float] = field(default_factory=list)
     max_evaluations: int | None = None
+    # the first completed candidate, fitted at once: returned if the best cannot be refitted
+    safety: tuple[Evaluation, Any, float, int, int] | None = None
+    safety_tried: bool = False
 
     def overhead(self) -> float:
         return max(self.overheads[-3:], default=0.2)
@@ -114,6 +122,52 @@ class _State:
 
     def remaining(self) -> float:
         return self.budget - self.elapsed()
+
+
+@dataclass
+class _Plan:
+    """The fidelity stages of one run and the rows each uses (None = all rows).
+
+    When nothing has completed and an evaluation on the smallest stage runs out of time, a
+    stage a quarter that size is put in front (down to ``_EMERGENCY_ROWS`` rows), so a slow
+    machine or an expensive dataset still yields a model.
+    """
+
+    stages: tuple[Fidelity, ...]
+    rows: dict[int, np.ndarray | None]
+    dataset: Dataset
+    seed: int
+    cv: int
+
+    @classmethod
+    def build(cls, stages: tuple[Fidelity, ...], dataset: Dataset, seed: int, cv: int) -> _Plan:
+        plan = cls(stages, {}, dataset, seed, cv)
+        plan.rows = {stage.rung: plan._rows_for(stage.rows) for stage in stages}
+        return plan
+
+    def _rows_for(self, rows: int) -> np.ndarray | None:
+        if rows >= len(self.dataset.frame):
+            return None
+        classes = 0 if self.dataset.task_type == "regression" else self.cv
+        return subsample_rows(self.dataset.target, rows, self.seed, min_per_class=classes)
+
+    @property
+    def n_rows(self) -> int:
+        return self.stages[-1].rows
+
+    def shrink(self) -> Fidelity | None:
+        """Put a smaller first stage in front; None when the first is small enough already."""
+        rows = self.stages[0].rows // 4
+        if rows < _EMERGENCY_ROWS:
+            return None
+        first = Fidelity(0, rows, rows / self.n_rows, None)
+        shifted = tuple(replace(stage, rung=stage.rung + 1) for stage in self.stages)
+        self.rows = {
+            0: self._rows_for(rows),
+            **{s.rung + 1: self.rows[s.rung] for s in self.stages},
+        }
+        self.stages = (first, *shifted)
+        return first
 
 
 class Search:
@@ -166,6 +220,8 @@ class Search:
         ``exclude_datasets`` are knowledge-base datasets the prior must not use;
         ``max_evaluations`` stops the search earlier, after that many evaluations.
         """
+        preload_modules()  # a one-off import cost of the process, not of this search
+        self.fidelity.prepare(kb)  # one-off per knowledge base, cached
         started = time.perf_counter()
         if not budget_seconds or budget_seconds < 1:
             raise SearchError(f"the budget must be at least 1 s, got {budget_seconds!r}")
@@ -254,15 +310,12 @@ class Search:
         final: Evaluation | None = None
         refit_seconds = refit_rows = model_bytes = None
         initial: tuple[Candidate, ...] = ()
-        stages: tuple[Fidelity, ...] = ()
+        plan: _Plan | None = None
         prior: Prior | None = None
         prior_cuts: tuple[Cut, ...] = ()
-        stage_rows: dict[int, np.ndarray | None] = {}
         settings = self.worker or WorkerSettings(max_memory_bytes=self.constraints.max_memory_bytes)
         with CandidateRunner(dataset, settings) as runner:
             try:
-                emit("prior")
-                prior = self._prior(runner, state, kb, metric, exclude_datasets)
                 context = SearchContext(
                     dataset=dataset,
                     metric=metric,
@@ -270,29 +323,30 @@ class Search:
                     budget_seconds=budget,
                     cv=cv,
                     constraints=self.constraints,
-                    prior=prior,
+                    prior=None,
                     kb=kb,
                 )
+                plan = _Plan.build(
+                    self.fidelity.rungs(len(dataset.frame), context), dataset, seed, cv
+                )
+                outcomes: dict[str, Outcome] = {}
+                quick = self.initial_design.first(space, context)
+                if quick is not None:  # a model exists early, however short the budget
+                    emit("quick start")
+                    outcomes[quick.pipeline_id] = self._intensify(
+                        runner, state, quick, plan, metric, cv, seed, emit
+                    )
+                emit("prior")
+                prior = self._prior(runner, state, kb, metric, exclude_datasets)
+                context = replace(context, prior=prior)
                 space, prior_cuts = self.pruner.prune(space, context)
                 initial = self.initial_design.select(space, context)
-                stages = self.fidelity.rungs(len(dataset.frame), context)
-                stage_rows = {
-                    stage.rung: (
-                        None
-                        if stage.rows >= len(dataset.frame)
-                        else subsample_rows(
-                            dataset.target,
-                            stage.rows,
-                            seed,
-                            min_per_class=0 if dataset.task_type == "regression" else cv,
-                        )
-                    )
-                    for stage in stages
-                }
+                if quick is not None and quick.pipeline_id not in {c.pipeline_id for c in initial}:
+                    initial = (quick, *initial)
                 self.optimizer.start(space, context, initial)
                 emit("warm start" if initial else "optimizer")
                 stopped_because = self._loop(
-                    runner, state, stages, stage_rows, metric, cv, seed, emit, len(initial)
+                    runner, state, plan, metric, cv, seed, emit, len(initial), outcomes
                 )
             except KeyboardInterrupt:
                 interrupted = True
@@ -300,12 +354,11 @@ class Search:
                 state.notes.append("interrupted (Ctrl-C): the best so far is kept")
             emit("refit")
             try:
-                if stages:
+                if plan is not None:
                     final, estimator, refit_seconds, refit_rows, model_bytes = self._refit(
                         runner,
                         state,
-                        stages,
-                        stage_rows,
+                        plan,
                         seed,
                         interrupted,
                         len(dataset.frame),
@@ -322,7 +375,7 @@ class Search:
             evaluations=tuple(state.evaluations),
             cuts=(*constraint_cuts, *prior_cuts),
             initial_design=initial,
-            fidelities=stages,
+            fidelities=plan.stages if plan is not None else (),
             history=tuple(state.history),
             metric=metric.name,
             higher_is_better=metric.higher_is_better,
@@ -423,24 +476,25 @@ class Search:
     def _reserve(self, state: _State, cv: int, n_rows: int) -> float:
         if state.best is None:
             return 0.02 * state.budget
-        return self._refit_estimate(state.best, n_rows, cv) + state.overhead()
+        # a slow best must not stall the search: past the cap the refit uses fewer rows
+        expected = self._refit_estimate(state.best, n_rows, cv) + state.overhead()
+        return min(expected, _RESERVE_CAP * state.budget)
 
     def _loop(
         self,
         runner: CandidateRunner,
         state: _State,
-        stages: tuple[Fidelity, ...],
-        stage_rows: dict[int, np.ndarray | None],
+        plan: _Plan,
         metric: Metric,
         cv: int,
         seed: int,
         emit: Callable[..., None],
         n_initial: int,
+        outcomes: dict[str, Outcome],
     ) -> str:
-        outcomes: dict[str, Outcome] = {}
         repeats = 0
         asked = 0
-        n_rows = stages[-1].rows
+        n_rows = plan.n_rows
         while True:
             if state.remaining() - self._reserve(state, cv, n_rows) < _MIN_SLOT_SECONDS:
                 return "budget"
@@ -465,7 +519,7 @@ class Search:
                 continue
             repeats = 0
             outcome = self._intensify(
-                runner, state, proposal.candidate, stages, stage_rows, metric, cv, seed, emit
+                runner, state, proposal.candidate, plan, metric, cv, seed, emit
             )
             outcomes[proposal.candidate.pipeline_id] = outcome
             self.optimizer.tell(proposal, outcome)
@@ -475,23 +529,40 @@ class Search:
         runner: CandidateRunner,
         state: _State,
         candidate: Candidate,
-        stages: tuple[Fidelity, ...],
-        stage_rows: dict[int, np.ndarray | None],
+        plan: _Plan,
         metric: Metric,
         cv: int,
         seed: int,
         emit: Callable[..., None],
     ) -> Outcome:
         scored: list[tuple[int, float]] = []
-        n_rows = stages[-1].rows
-        for stage in stages:
+        n_rows = plan.n_rows
+        index = 0
+        while index < len(plan.stages):
+            stages = plan.stages
+            stage = stages[index]
+            index += 1
             evaluation = self._evaluate(
-                runner, state, candidate, stage, stage_rows[stage.rung], metric, cv, seed
+                runner, state, candidate, stage, plan.rows[stage.rung], metric, cv, seed
             )
             if not evaluation.ok or evaluation.score is None:
                 state.evaluations.append(evaluation)
                 state.failures += evaluation.status != "stopped"
                 emit("evaluation", evaluation)
+                if (
+                    evaluation.status == "stopped"
+                    and state.best is None
+                    and stage.rung == 0
+                    and state.remaining() > 4 * _MIN_SLOT_SECONDS
+                ):
+                    smaller = plan.shrink()
+                    if smaller is not None:
+                        state.notes.append(
+                            f"nothing completed in time on {stage.rows} rows: candidates now "
+                            f"start on {smaller.rows}"
+                        )
+                        index = 0  # the same candidate again, on the new first stage
+                        continue
                 return Outcome("pruned" if scored else "failed", None, tuple(scored))
             score = evaluation.score
             scored.append((stage.rung, score))
@@ -505,6 +576,8 @@ class Search:
                     state.best = evaluation
                     state.history.append((evaluation.finished_seconds, score, evaluation.number))
                 emit("evaluation", evaluation)
+                if not state.safety_tried:
+                    self._keep_safety(runner, state, evaluation, plan, seed)
                 return Outcome("complete", score, tuple(scored))
             earlier = state.scores_by_stage.setdefault(stage.rung, [])
             promote = self.fidelity.promote(score, list(earlier), metric.higher_is_better)
@@ -528,6 +601,8 @@ class Search:
             ):
                 state.best = evaluation  # nothing at a higher stage yet: best seen so far
             emit("evaluation", evaluation)
+            if not state.safety_tried:
+                self._keep_safety(runner, state, evaluation, plan, seed)
             if not promote:
                 return Outcome("pruned", None, tuple(scored))
         raise AssertionError("unreachable: the last stage returns")
@@ -600,12 +675,37 @@ class Search:
             )
         return record(reply.status, reply.message)
 
+    def _last_resort(
+        self, runner: CandidateRunner, state: _State, plan: _Plan, seed: int
+    ) -> tuple[Evaluation | None, Any, float | None, int | None, int | None]:
+        """Nothing completed in time (a tiny budget, a busy machine): fit the first candidate
+        the budget stopped, unscored, on the smallest stage, so there is still a model."""
+        stopped = [e for e in state.evaluations if e.status == "stopped"]
+        if not stopped:
+            state.notes.append("no candidate completed: nothing to refit")
+            return None, None, None, None, None
+        evaluation = stopped[0]
+        left = max(state.remaining(), 0.0) + _REFIT_GRACE * state.budget
+        rows = plan.rows[0]
+        reply = runner.run(RefitTask(evaluation.candidate.spec, seed, rows), timeout_seconds=left)
+        if reply.status != "ok":
+            state.notes.append(
+                f"no candidate completed, and the last-resort fit failed ({reply.message})"
+            )
+            return None, None, None, None, None
+        payload, seconds = reply.value
+        used = plan.stages[0].rows
+        state.notes.append(
+            f"no candidate completed in time: {evaluation.candidate.spec.describe()} was fitted "
+            f"on {used} rows without a score; give the search more time"
+        )
+        return evaluation, unpickle_model(payload), seconds, used, len(payload)
+
     def _refit(
         self,
         runner: CandidateRunner,
         state: _State,
-        stages: tuple[Fidelity, ...],
-        stage_rows: dict[int, np.ndarray | None],
+        plan: _Plan,
         seed: int,
         interrupted: bool,
         n_rows: int,
@@ -615,8 +715,7 @@ class Search:
         or is over the size limit; with little time left, on the largest stage that fits."""
         done = [e for e in state.evaluations if e.status == "ok" and e.score is not None]
         if not done:
-            state.notes.append("no candidate completed: nothing to refit")
-            return None, None, None, None, None
+            return self._last_resort(runner, state, plan, seed)
         top = max(e.fidelity.rung for e in done)
         ranked = sorted(
             (e for e in done if e.fidelity.rung == top),
@@ -628,16 +727,23 @@ class Search:
             left = state.remaining() + _REFIT_GRACE * state.budget
             if interrupted:
                 left = max(left, 2 * self._refit_estimate(evaluation, n_rows, cv) + 1)
+            if left <= _MIN_SLOT_SECONDS:
+                break
+            safe = state.safety
+            if safe is not None and safe[0].candidate == evaluation.candidate and safe[3] == n_rows:
+                return safe  # fitted on all rows already
             rows: np.ndarray | None = None
             used = n_rows
             expected = self._refit_estimate(evaluation, n_rows, cv) + state.overhead()
             if expected > left:
                 # too little time for all rows: the largest stage (or share of rows) that fits
                 fitting = [
-                    s for s in stages[:-1] if self._refit_estimate(evaluation, s.rows, cv) <= left
+                    s
+                    for s in plan.stages[:-1]
+                    if self._refit_estimate(evaluation, s.rows, cv) <= left
                 ]
                 if fitting:
-                    used, rows = fitting[-1].rows, stage_rows[fitting[-1].rung]
+                    used, rows = fitting[-1].rows, plan.rows[fitting[-1].rung]
                 else:
                     used = max(min(n_rows, 200), int(n_rows * left / expected))
                     rows = subsample_rows(
@@ -664,7 +770,38 @@ class Search:
                 )
                 continue
             return evaluation, unpickle_model(payload), seconds, used, len(payload)
+        if state.safety is not None:
+            safe = state.safety
+            state.notes.append(
+                f"the best could not be refitted in time: returning {safe[0].candidate.spec.describe()}, "
+                f"fitted on {safe[3]} rows when it completed"
+            )
+            return safe
         return None, None, None, None, None
+
+    def _keep_safety(
+        self, runner: CandidateRunner, state: _State, evaluation: Evaluation, plan: _Plan, seed: int
+    ) -> None:
+        """Fit the first completed candidate at once (on the rows it was scored on), so a model
+        exists whatever happens to the final refit."""
+        state.safety_tried = True
+        rows = plan.rows.get(evaluation.fidelity.rung)
+        reply = runner.run(
+            RefitTask(evaluation.candidate.spec, seed, rows),
+            timeout_seconds=max(0.25 * state.remaining(), _MIN_SLOT_SECONDS),
+        )
+        if reply.status != "ok":
+            return
+        payload, seconds = reply.value
+        limit = self.constraints.max_model_bytes
+        if limit is None or len(payload) <= limit:
+            state.safety = (
+                evaluation,
+                unpickle_model(payload),
+                seconds,
+                evaluation.fidelity.rows,
+                len(payload),
+            )
 
 
 def _better(score: float, than: float | None, higher_is_better: bool) -> bool:

@@ -207,9 +207,13 @@ class SuccessiveHalving(FidelitySchedule):
         self.min_rank_agreement = min_rank_agreement
         self.max_stages = max_stages
 
+    def prepare(self, kb: KnowledgeBase | None) -> None:
+        if kb is not None:
+            RankAgreement.from_knowledge_base(kb)  # measured once per knowledge base, cached
+
     def agreement(self, context: SearchContext) -> RankAgreement:
         if context.kb is not None:
-            # measured (and cached) by the worker that read the prior; never in the budget's way
+            # measured (and cached) by prepare(), before the budget's clock started
             return RankAgreement.from_knowledge_base(context.kb, measure=False)
         return RankAgreement.lcdb_defaults()
 

@@ -8,6 +8,7 @@ one dataset stands in (R² for RMSE: on the same data, a lower RMSE is a higher 
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -62,7 +63,8 @@ class Prior:
         seen: dict[str, tuple[str | None, float]] = {}
         for recommendation in self.report.recommendations:
             for evidence in recommendation.evidence:
-                seen.setdefault(evidence.dataset_id, (evidence.dataset_name, evidence.distance))
+                distance = math.inf if evidence.distance is None else float(evidence.distance)
+                seen.setdefault(evidence.dataset_id, (evidence.dataset_name, distance))
         ordered = sorted(seen.items(), key=lambda item: item[1][1])
         return [(key, name, distance) for key, (name, distance) in ordered[:limit]]
 

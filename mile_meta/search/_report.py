@@ -165,7 +165,14 @@ def render_report(result: SearchResult) -> str:
     ]
     if best is not None:
         facts.append(("best pipeline", best.candidate.spec.describe()))
-        facts.append(("score", f"{best.score:.4f} ± {best.std:.4f} on {best.fidelity.label}"))
+        facts.append(
+            (
+                "score",
+                f"{best.score:.4f} ± {best.std or 0:.4f} on {best.fidelity.label}"
+                if best.score is not None
+                else "not scored: nothing completed in time",
+            )
+        )
         facts.append(("why it was tried", best.candidate.reason))
         if result.refit_rows is not None:
             facts.append(

@@ -9,6 +9,7 @@ a worker that dies (out of memory, a crashing library) is replaced for the next 
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
 import os
 import pickle
@@ -31,6 +32,7 @@ __all__ = [
     "RefitTask",
     "WorkerReply",
     "WorkerSettings",
+    "preload_modules",
 ]
 
 ReplyStatus = Literal["ok", "failed", "memory", "timeout", "crashed"]
@@ -70,8 +72,7 @@ class RefitTask:
 
 @dataclass(frozen=True)
 class PriorTask:
-    """Read the prior from the knowledge base at ``kb_path`` (opened afresh in the worker),
-    and measure the learning-curve rank agreement if it is not cached yet."""
+    """Read the prior from the knowledge base at ``kb_path`` (opened afresh in the worker)."""
 
     kb_path: str
     metric: str
@@ -137,11 +138,9 @@ def _run_task(task: Any, dataset: Dataset, cache: Any) -> Any:
         return pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL), seconds
     if isinstance(task, PriorTask):
         from mile_meta.kb import KnowledgeBase
-        from mile_meta.search._fidelity import RankAgreement
         from mile_meta.search._prior import load_prior
 
         with KnowledgeBase.open(task.kb_path, must_exist=True) as kb:
-            RankAgreement.from_knowledge_base(kb)  # cached on disk for the parent
             return load_prior(
                 kb,
                 dataset,
@@ -187,6 +186,30 @@ def _serve(connection: Any, dataset: Dataset, settings: WorkerSettings) -> None:
             connection.send(reply)
         except MemoryError:
             connection.send(("memory", "out of memory while sending the result"))
+
+
+@functools.cache
+def preload_modules() -> None:
+    """Import what workers need in this process, once: forked workers then start with it
+    loaded instead of importing it again after every kill (seconds on a busy machine)."""
+    import importlib
+
+    import mile_meta.evaluate
+    import mile_meta.kb
+    import mile_meta.metafeatures
+    import mile_meta.recommend  # noqa: F401
+    from mile_meta.pipelines import COMPONENTS
+
+    modules = {
+        info.import_path.split(":")[0]
+        for info in COMPONENTS.values()
+        if info.kind in ("classifier", "regressor", "data_preprocessor")
+    }
+    for module in sorted(modules):
+        try:
+            importlib.import_module(module)
+        except ImportError:  # an optional library: the candidates using it will say so
+            continue
 
 
 def _default_start_method() -> str:

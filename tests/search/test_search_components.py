@@ -82,7 +82,9 @@ def test_initial_design_contract(design, space, context) -> None:
 def test_warm_start_takes_the_top_recommendations_per_family(space, context) -> None:
     candidates = WarmStartDesign(size=6, per_family=2).select(space, context)
     recommended = [c for c in candidates if c.origin == "warm_start"]
-    assert recommended and recommended[0].reason.startswith("recommended #1: predicted")
+    assert recommended and recommended[0].reason.startswith("recommended #")
+    first_family = context.prior.report.recommendations[0].family
+    assert recommended[0].family == first_family  # families take turns, best family first
     families = [c.family for c in recommended]
     assert all(families.count(f) <= 2 for f in families)
     # the corpora hold no LightGBM results: its default covers that blind spot
@@ -234,3 +236,18 @@ def test_pins_leave_the_tuned_space_and_reach_every_spec() -> None:
         "RandomForestClassifier.max_features",
         "ExtraTreesClassifier",
     }
+
+
+def test_an_overrunning_first_stage_gets_a_smaller_one_in_front(credit_g: Dataset) -> None:
+    from mile_meta.search._engine import _Plan
+
+    stages = FullFidelity().rungs(len(credit_g.frame), None)  # type: ignore[arg-type]
+    plan = _Plan.build(stages, credit_g, seed=0, cv=3)
+    assert plan.rows == {0: None}
+    smaller = plan.shrink()
+    assert smaller is not None and smaller.rows == 250
+    assert [s.rows for s in plan.stages] == [250, 1000] and [s.rung for s in plan.stages] == [0, 1]
+    assert len(plan.rows[0]) >= 250 and plan.rows[1] is None
+    counts = credit_g.target.iloc[plan.rows[0]].value_counts()
+    assert counts.min() >= 3  # every class can be split into the folds
+    assert plan.shrink() is None  # 62 rows would be below the floor
