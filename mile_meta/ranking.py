@@ -105,42 +105,82 @@ def _kb_stamp(kb: KnowledgeBase) -> tuple[object, ...]:
 
 
 def meta_learner_for(kb: KnowledgeBase, metric: Metric, exclude: Sequence[str] = ()) -> MetaLearner:
-    """The fitted meta-learner that ranks pipelines for ``metric`` on this knowledge base."""
-    from mile_meta.metalearners import (
-        DEFAULT_LEARNERS,
-        KnowledgeBaseView,
-        NearestDatasets,
-        load_default_model,
-    )
+    """The fitted meta-learner that ranks pipelines for ``metric`` on this knowledge base.
 
-    key = (*_kb_stamp(kb), metric.name, tuple(sorted(exclude)))
+    The saved default model serves when it matches the knowledge base's corpora, nothing is
+    excluded and there are no local runs; otherwise the default learner is fitted on the spot
+    (about a second, then cached) on the corpora plus the user's local runs, without the
+    excluded datasets — so what users evaluated and searched feeds the next recommendation.
+    """
+    from mile_meta.metalearners import fit_default_learner, load_default_model
+    from mile_meta.metalearners._default import corpus_sources
+
+    present = _present_datasets(kb, exclude)
+    has_local = "local" in kb.source_names()
+    key = (*_kb_stamp(kb), metric.name, present, has_local)
     with _CACHE_LOCK:
         if key in _CACHE:
             _CACHE.move_to_end(key)
             return _CACHE[key]
     learner: MetaLearner | None = None
-    if not exclude:
+    if not present and not has_local:
         try:
             model = load_default_model(kb)
             if metric.name in model.metrics:
                 learner = model.learner(metric.name)
-        except (ModelError, KnowledgeBaseError, FileNotFoundError):
+        except (ModelError, KnowledgeBaseError):
             learner = None  # trained on other corpus data, or absent: fit below
     if learner is None:
-        try:
-            view = KnowledgeBaseView.from_kb(kb, metric.name, exclude_datasets=exclude)
-        except KnowledgeBaseError as error:
+        local = ("local",) if has_local else ()
+        # the corpora the saved model learns from first (auto-sklearn's sparse results, one
+        # configuration per dataset, blur a dense matrix), then every corpus
+        for sources in ((*_model_sources(kb), *local), (*corpus_sources(kb), *local)):
+            try:
+                learner = fit_default_learner(
+                    kb, metric.name, exclude_datasets=present, sources=sources
+                )
+                break
+            except (KnowledgeBaseError, ModelError):
+                continue
+        if learner is None:
             raise MileMetaError(
                 f"the knowledge base holds no results for {metric.name}; pick another --metric or "
                 "add a source that measured it (mile-meta kb build / crawl)"
-            ) from error
-        factory = DEFAULT_LEARNERS.get(metric.name, NearestDatasets)
-        learner = factory().fit(view)
+            )
     with _CACHE_LOCK:
         _CACHE[key] = learner
         while len(_CACHE) > 8:
             _CACHE.popitem(last=False)
     return learner
+
+
+def _model_sources(kb: KnowledgeBase) -> tuple[str, ...]:
+    """The corpus sources the saved default model was trained on (those this KB holds)."""
+    import json
+
+    from mile_meta.metalearners import default_model_path
+
+    metadata = default_model_path().with_suffix(".json")
+    if not metadata.exists():
+        return ()
+    try:
+        wanted = json.loads(metadata.read_text()).get("sources", [])
+    except ValueError:
+        return ()
+    present = set(kb.source_names())
+    return tuple(source for source in wanted if source in present)
+
+
+def _present_datasets(kb: KnowledgeBase, exclude: Sequence[str]) -> tuple[str, ...]:
+    """The excluded datasets the knowledge base actually holds (others change nothing)."""
+    if not exclude:
+        return ()
+    wanted = sorted(set(exclude))
+    rows = kb.db.execute(
+        f"SELECT dataset_id FROM datasets WHERE dataset_id IN ({','.join('?' * len(wanted))})",
+        wanted,
+    ).fetchall()
+    return tuple(sorted(row[0] for row in rows))
 
 
 def rank_pipelines(
