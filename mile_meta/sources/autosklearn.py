@@ -350,10 +350,16 @@ def _require(rows: list[dict[str, str]], columns: Iterable[str], path: Path) -> 
         )
 
 
-def _float_or_none(text: str | None) -> float | None:
+def _float_or_none(text: str | None, path: Path | None = None) -> float | None:
     if text is None or text.strip() == "":
         return None
-    value = float(text)
+    try:
+        value = float(text)
+    except ValueError:
+        raise CorpusError(
+            f"{text!r} in {path or 'a snapshot file'} is not a number; rebuild the snapshot "
+            "with `mile-meta corpora fetch`"
+        ) from None
     return value if math.isfinite(value) else None
 
 
@@ -393,7 +399,7 @@ class AutoSklearnSource(Source):
         )
 
     def estimated_records(self) -> int:
-        return 30_000
+        return 20_300  # 20 284 from the 0.15.0 snapshot
 
     def _openml_table(self) -> list[OpenMLMatch]:
         rows = _read_csv(self.lcdb_datasets, "LCDB")
@@ -404,8 +410,8 @@ class AutoSklearnSource(Source):
             OpenMLMatch(
                 int(float(row["openmlid"])),
                 row["Name"],
-                _float_or_none(row["NumberOfInstances"]) or math.nan,
-                _float_or_none(row["NumberOfClasses"]) or math.nan,
+                _float_or_none(row["NumberOfInstances"], self.lcdb_datasets) or math.nan,
+                _float_or_none(row["NumberOfClasses"], self.lcdb_datasets) or math.nan,
             )
             for row in rows
         ]
@@ -429,7 +435,11 @@ class AutoSklearnSource(Source):
         matches = _openml_matches(metafeatures, openml_table)
         for row in metafeatures:
             task, name = row["task"], row["dataset"]
-            values = {k: _float_or_none(v) for k, v in row.items() if k not in ("task", "dataset")}
+            values = {
+                k: _float_or_none(v, paths["metafeatures.csv.gz"])
+                for k, v in row.items()
+                if k not in ("task", "dataset")
+            }
             n_classes = values.get("NumberOfClasses")
             binary[(task, name)] = (
                 None if task == "regression" or n_classes is None else n_classes == 2
@@ -494,7 +504,8 @@ class AutoSklearnSource(Source):
         evaluations: dict[tuple[str, str, str], EvaluationRecord] = {}
         tasks: dict[str, TaskRecord] = {}
         for run in runs:
-            if run["runstatus"] != "ok" or run["cost"] == "":
+            cost = _float_or_none(run["cost"], paths["runs.csv.gz"])
+            if run["runstatus"] != "ok" or cost is None:
                 continue
             folder_key = (run["task"], run["metric"], run["representation"], run["dataset"])
             if names_per_folder[folder_key] > 1:
@@ -511,9 +522,7 @@ class AutoSklearnSource(Source):
                     f"{paths['configurations.csv.gz']}; rebuild the snapshot"
                 )
             dataset_id = dataset_ids[dataset]
-            metric, value, higher = convert_cost(
-                run["metric"], float(run["cost"]), binary=binary[dataset]
-            )
+            metric, value, higher = convert_cost(run["metric"], cost, binary=binary[dataset])
             evaluation_key = (dataset_id, metric, run["config_id"])
             if evaluation_key in evaluations:
                 continue

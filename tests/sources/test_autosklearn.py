@@ -304,3 +304,15 @@ def test_missing_lcdb_table_is_a_clear_error(tmp_path: Path) -> None:
     lcdb.unlink()
     with pytest.raises(CorpusError, match=r"lcdb/datasets\.csv\.gz is missing"):
         next(AutoSklearnSource(folder).records())
+
+
+def test_a_cost_that_is_not_a_number_is_a_clear_error(tmp_path: Path) -> None:
+    folder, _ = _copy(tmp_path)
+    text = gzip.decompress((folder / "runs.csv.gz").read_bytes()).decode()
+    lines = text.splitlines()
+    cells = lines[1].split(",")
+    cells[6] = "lots"  # the cost column
+    lines[1] = ",".join(cells)
+    (folder / "runs.csv.gz").write_bytes(gzip.compress(("\n".join(lines) + "\n").encode()))
+    with pytest.raises(CorpusError, match=r"'lots' in .*runs\.csv\.gz is not a number"):
+        next(AutoSklearnSource(folder).records())
