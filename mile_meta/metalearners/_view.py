@@ -46,9 +46,10 @@ QUALITY_STAND_INS: dict[str, str] = {
     "NumberOfFeaturesAfterBinarization": "OboeEncodedFeatures",
 }
 
-# Corpus qualities come from OpenML; Oboe's two size columns are the weakest, so they lose
-# any tie with another source's value of the same quality.
-_LAST_QUALITY_SOURCES = ("oboe",)
+# Corpus qualities come from OpenML; Oboe's two size columns are the weakest, and
+# auto-sklearn computed its same-named meta-features on a training split without the target,
+# so both lose any tie with another source's value of the same quality.
+_LAST_QUALITY_SOURCES = ("autosklearn", "oboe")
 
 
 def canonical_dataset_id(key: str | int) -> str:
