@@ -180,7 +180,7 @@ def run(args) -> None:
             prior_seconds = time.perf_counter() - started
             exported = export(prior, "optuna")
             objective = HoldOutObjective(frame, target, "balanced_accuracy", args.timeout)
-            for seed in range(args.seeds):
+            for seed in args.seed_list or range(args.seeds):
                 for arm in ("cold", "warm"):
                     if (name, seed, arm) in done:
                         continue
@@ -289,6 +289,7 @@ def main() -> None:
     run_parser.add_argument("--out", required=True)
     run_parser.add_argument("--datasets", nargs="*")
     run_parser.add_argument("--seeds", type=int, default=3)
+    run_parser.add_argument("--seed-list", type=int, nargs="*", help="run only these seeds")
     run_parser.add_argument("--trials", type=int, default=50)
     run_parser.add_argument("--prior-trials", type=int, default=20)
     run_parser.add_argument("--timeout", type=float, default=60.0)

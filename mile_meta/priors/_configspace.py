@@ -181,13 +181,65 @@ def _with_prior(
     )
 
 
+def _build(
+    cs: Any, prior: Prior, *, shaped: bool, notes: list[ExportNote] | None
+) -> tuple[Any, tuple[Any, ...]]:
+    """The conditional space (numeric priors only when ``shaped``) and the starting
+    configurations in it."""
+    spaces = prior.space()
+    weights = prior.estimator_weights()
+    default_estimator = (
+        prior.starting_configurations[0].estimator
+        if prior.starting_configurations
+        else spaces[0].estimator
+    )
+    space = cs.ConfigurationSpace(seed=0)
+    choice = cs.CategoricalHyperparameter(
+        ESTIMATOR_KEY,
+        [s.estimator for s in spaces],
+        default_value=default_estimator,
+        weights=[max(weights.get(s.estimator, 0.0), 1e-6) for s in spaces],
+    )
+    space.add(choice)
+    for estimator_space in spaces:
+        children = []
+        for hyperparameter in estimator_space.hyperparameters:
+            name = flat_name(estimator_space.estimator, hyperparameter.name)
+            fitted = prior.distribution(estimator_space.estimator, hyperparameter.name)
+            numeric = hyperparameter.kind != "categorical"
+            if fitted is None or (numeric and not shaped):
+                children.append(_uniform(cs, name, hyperparameter))
+                continue
+            created, note = _with_prior(cs, name, hyperparameter, fitted)
+            children.append(created)
+            if note and notes is not None:
+                notes.append(ExportNote(f"{estimator_space.estimator}.{hyperparameter.name}", note))
+        space.add(children)
+        space.add(
+            [cs.EqualsCondition(child, choice, estimator_space.estimator) for child in children]
+        )
+    configurations = []
+    for start in prior.starting_configurations:
+        values = {
+            ESTIMATOR_KEY: start.estimator,
+            **{flat_name(start.estimator, k): v for k, v in start.params},
+        }
+        configuration = cs.Configuration(space, values=values)
+        configuration.origin = f"mile-meta prior #{start.rank}"
+        configurations.append(configuration)
+    return space, tuple(configurations)
+
+
 @dataclass(frozen=True)
 class ConfigSpacePrior(ExportedPrior):
-    """``configuration_space`` and ``starting_configurations`` (ConfigSpace objects)."""
+    """``configuration_space`` (with the priors) and ``starting_configurations``; for SMAC,
+    ``smac_configuration_space`` and ``smac_starting_configurations`` (see the report)."""
 
     tool: ClassVar[str] = "configspace"
     configuration_space: Any = None
     starting_configurations: tuple[Any, ...] = ()
+    smac_configuration_space: Any = None
+    smac_starting_configurations: tuple[Any, ...] = ()
 
     def payload(self) -> dict[str, Any]:
         from ConfigSpace.read_and_write import json as configspace_json
@@ -203,67 +255,37 @@ class ConfigSpaceExporter(Exporter[ConfigSpacePrior]):
 
     def _export(self, prior: Prior) -> ConfigSpacePrior:
         cs = _require_configspace()
-        spaces = prior.space()
-        weights = prior.estimator_weights()
-        estimator_weights = [max(weights.get(s.estimator, 0.0), 1e-6) for s in spaces]
-        default_estimator = (
-            prior.starting_configurations[0].estimator
-            if prior.starting_configurations
-            else spaces[0].estimator
-        )
-        space = cs.ConfigurationSpace(seed=0)
-        choice = cs.CategoricalHyperparameter(
-            ESTIMATOR_KEY,
-            [s.estimator for s in spaces],
-            default_value=default_estimator,
-            weights=estimator_weights,
-        )
-        space.add(choice)
         notes = prior_notes(prior)
-        for estimator_space in spaces:
-            children = []
-            for hyperparameter in estimator_space.hyperparameters:
-                name = flat_name(estimator_space.estimator, hyperparameter.name)
-                fitted = prior.distribution(estimator_space.estimator, hyperparameter.name)
-                if fitted is None:
-                    children.append(_uniform(cs, name, hyperparameter))
-                    continue
-                created, note = _with_prior(cs, name, hyperparameter, fitted)
-                children.append(created)
-                if note:
-                    notes.append(
-                        ExportNote(f"{estimator_space.estimator}.{hyperparameter.name}", note)
-                    )
-            space.add(children)
-            space.add(
-                [cs.EqualsCondition(child, choice, estimator_space.estimator) for child in children]
+        space, starts = _build(cs, prior, shaped=True, notes=notes)
+        smac_space, smac_starts = _build(cs, prior, shaped=False, notes=None)
+        notes.append(
+            ExportNote(
+                "SMAC",
+                "SMAC's random-forest surrogate refuses normal/beta hyperparameters that a "
+                "condition can switch off; smac_configuration_space is the same space with "
+                "uniform numbers (categorical and estimator weights kept) for SMAC, the "
+                "starting configurations carry the prior there",
             )
-        points = []
-        configurations = []
-        for start in prior.starting_configurations:
-            values = {
-                ESTIMATOR_KEY: start.estimator,
-                **{flat_name(start.estimator, k): v for k, v in start.params},
-            }
-            configuration = cs.Configuration(space, values=values)
-            configuration.origin = f"mile-meta prior #{start.rank}"
-            configurations.append(configuration)
-            points.append(dict(configuration))
+        )
         return ConfigSpacePrior(
             prior=prior,
-            starting_points=tuple(points),
+            starting_points=tuple(dict(configuration) for configuration in starts),
             report=tuple(notes),
             configuration_space=space,
-            starting_configurations=tuple(configurations),
+            starting_configurations=starts,
+            smac_configuration_space=smac_space,
+            smac_starting_configurations=smac_starts,
         )
 
     def _module_usage(self) -> str:
         return (
             "    import this_module as p\n"
-            "    space = p.CONFIGURATION_SPACE            # ConfigSpace.ConfigurationSpace\n"
+            "    space = p.CONFIGURATION_SPACE            # with normal/beta/weighted priors\n"
             "    starts = p.STARTING_CONFIGURATIONS      # ConfigSpace Configurations, best first\n"
-            "    # SMAC: initial_design = HyperparameterOptimizationFacade.get_initial_design(\n"
-            "    #     scenario, n_configs=0, additional_configs=starts)\n"
+            "    # SMAC (its surrogate refuses conditional normal/beta hyperparameters):\n"
+            "    #   scenario = smac.Scenario(p.SMAC_CONFIGURATION_SPACE, ...)\n"
+            "    #   design = HyperparameterOptimizationFacade.get_initial_design(\n"
+            "    #       scenario, n_configs=0, additional_configs=p.SMAC_STARTING_CONFIGURATIONS)\n"
             "    spec = p.EXPORTED.spec_of(dict(config))  # a config -> mile-meta PipelineSpec"
         )
 
@@ -271,4 +293,6 @@ class ConfigSpaceExporter(Exporter[ConfigSpacePrior]):
         return (
             "CONFIGURATION_SPACE = EXPORTED.configuration_space\n"
             "STARTING_CONFIGURATIONS = list(EXPORTED.starting_configurations)\n"
+            "SMAC_CONFIGURATION_SPACE = EXPORTED.smac_configuration_space\n"
+            "SMAC_STARTING_CONFIGURATIONS = list(EXPORTED.smac_starting_configurations)\n"
         )
