@@ -67,6 +67,8 @@ _RESERVE_CAP = 0.25
 _REFIT_GRACE = 0.03
 # The prior (meta-features and the meta-learner's ranking) may take this share of the budget.
 _PRIOR_SHARE = 0.3
+# Most of the budget one evaluation may take.
+_CANDIDATE_SHARE = 0.25
 # Before any candidate has completed, one evaluation may use at most this share of the time left.
 _FIRST_SHARE = 0.6
 # The smallest subsample a search falls back to when even its first stage takes too long.
@@ -624,6 +626,9 @@ class Search:
             timeout = _FIRST_SHARE * state.remaining()
         else:
             timeout = state.remaining() - self._reserve(state, cv, len(runner.dataset.frame))
+        # one candidate may not eat the search (knowledge-base pipelines with 512 trees and
+        # polynomial features exist): past this share of the budget it is stopped
+        timeout = min(timeout, _CANDIDATE_SHARE * state.budget)
         limited_by_fit = False
         max_fit = self.constraints.max_fit_seconds
         if max_fit is not None:
@@ -666,6 +671,12 @@ class Search:
             state.results.append(result)
             return record("ok", None, result)
         if reply.status == "timeout":
+            if timeout >= _CANDIDATE_SHARE * state.budget - 1e-9 and not limited_by_fit:
+                return record(
+                    "timeout",
+                    f"stopped after {timeout:.1f} s: one candidate may take at most "
+                    f"{_CANDIDATE_SHARE:.0%} of the budget",
+                )
             if limited_by_fit:
                 return record(
                     "timeout", f"stopped after {timeout:.1f} s: over the fit limit of {max_fit:g} s"

@@ -62,7 +62,7 @@ class WarmStartDesign(InitialDesign):
         self,
         size: int = 8,
         per_family: int = 2,
-        top_fraction: float = 0.25,
+        top_fraction: float = 0.05,
         window: float = 0.05,
         cover_unseen_families: bool = True,
     ) -> None:
@@ -92,7 +92,7 @@ class WarmStartDesign(InitialDesign):
         assert prior is not None
         report = prior.report
         count = len(report.recommendations)
-        cutoff = max(self.size, round(self.top_fraction * count))
+        cutoff = max(2 * self.size, round(self.top_fraction * count))
         span = max(3, round(self.window * count))
         by_family: dict[str, list[Recommendation]] = {}
         for item in report.recommendations:
