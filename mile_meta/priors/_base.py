@@ -63,7 +63,7 @@ def split_flat_point(point: Mapping[str, Any]) -> tuple[str, dict[str, ParamValu
 def _plain(value: Any) -> ParamValue:
     if hasattr(value, "item"):  # numpy scalars from the tools
         value = value.item()
-    return value  # type: ignore[no-any-return]
+    return value
 
 
 @dataclass(frozen=True)
