@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
+import os
 import statistics
 import sys
 import time
@@ -151,6 +152,10 @@ def run(args) -> None:
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     warnings.simplefilter("ignore")
+    if args.omp_threads:
+        # HistGradientBoosting's OpenMP threads crawl on a loaded machine; forked children
+        # inherit this before their first OpenMP call
+        os.environ["OMP_NUM_THREADS"] = str(args.omp_threads)
     out = Path(args.out)
     done = set()
     if out.exists():
@@ -217,13 +222,18 @@ def _best_after(history, n):
     return max(scores) if scores else float("nan")
 
 
-def report(args) -> None:
-    rows = [json.loads(line) for line in Path(args.out).read_text().splitlines()]
+def _best_after_completed(history, n):
+    """Best among the first ``n`` trials that completed (failed/timed-out ones skipped)."""
+    scores = [h["score"] for h in history if h["score"] is not None][:n]
+    return max(scores) if scores else float("nan")
+
+
+def _table(rows, best, title):
     table: dict[tuple[str, str], list[list[float]]] = {}
     meta: dict[str, dict] = {}
     for row in rows:
         table.setdefault((row["dataset"], row["arm"]), []).append(
-            [_best_after(row["history"], n) for n in CHECKPOINTS]
+            [best(row["history"], n) for n in CHECKPOINTS]
         )
         meta[row["dataset"]] = row
     datasets = [
@@ -231,13 +241,12 @@ def report(args) -> None:
         for d in dict.fromkeys(r["dataset"] for r in rows)
         if (d, "cold") in table and (d, "warm") in table
     ]
-    lines = []
-    header = (
+    lines = [f"**{title}**", ""]
+    lines.append(
         "| dataset | OpenML id excluded | seeds | "
         + " | ".join(f"cold @{n} | warm @{n}" for n in CHECKPOINTS)
         + " |"
     )
-    lines.append(header)
     lines.append("|" + "---|" * (3 + 2 * len(CHECKPOINTS)))
     averages = {(arm, n): [] for arm in ("cold", "warm") for n in CHECKPOINTS}
     wins = {n: [0, 0, 0] for n in CHECKPOINTS}
@@ -252,9 +261,8 @@ def report(args) -> None:
             averages[("cold", n)].append(c)
             averages[("warm", n)].append(w)
             wins[n][0 if w > c + 1e-9 else 1 if c > w + 1e-9 else 2] += 1
-            cells.append(
-                f"{c:.4f} | {'**' if w > c + 1e-9 else ''}{w:.4f}{'**' if w > c + 1e-9 else ''}"
-            )
+            mark = "**" if w > c + 1e-9 else ""
+            cells.append(f"{c:.4f} | {mark}{w:.4f}{mark}")
         excluded = ", ".join(map(str, meta[dataset]["excluded"])) or "none known"
         lines.append(f"| {dataset} | {excluded} | {seeds} | " + " | ".join(cells) + " |")
     mean_cells = " | ".join(
@@ -266,8 +274,53 @@ def report(args) -> None:
     for n in CHECKPOINTS:
         w, c, t = wins[n]
         lines.append(
-            f"- after {n} trials: warm better on {w}, cold better on {c}, tied on {t} of {len(datasets)} datasets"
+            f"- after {n}: warm better on {w}, cold better on {c}, tied on {t} of {len(datasets)} datasets"
         )
+    return lines
+
+
+def _failures(rows):
+    lines = ["", "**Failed (timed-out) trials**", ""]
+    lines.append(
+        "| dataset | cold failed / run | warm failed / run | of which HistGradientBoosting |"
+    )
+    lines.append("|---|---|---|---|")
+    total = {"cold": [0, 0], "warm": [0, 0]}
+    per: dict[str, dict[str, list[int]]] = {}
+    hist = {}
+    for row in rows:
+        failed = sum(1 for h in row["history"] if h["score"] is None)
+        entry = per.setdefault(row["dataset"], {"cold": [0, 0], "warm": [0, 0]})[row["arm"]]
+        entry[0] += failed
+        entry[1] += len(row["history"])
+        total[row["arm"]][0] += failed
+        total[row["arm"]][1] += len(row["history"])
+        hist[row["dataset"]] = hist.get(row["dataset"], 0) + sum(
+            1
+            for h in row["history"]
+            if h["score"] is None and h["estimator"].startswith("HistGradientBoosting")
+        )
+    for dataset, arms in per.items():
+        lines.append(
+            f"| {dataset} | {arms['cold'][0]} / {arms['cold'][1]} | "
+            f"{arms['warm'][0]} / {arms['warm'][1]} | {hist[dataset]} |"
+        )
+    lines.append(
+        f"| **all** | {total['cold'][0]} / {total['cold'][1]} | "
+        f"{total['warm'][0]} / {total['warm'][1]} | {sum(hist.values())} |"
+    )
+    return lines
+
+
+def report(args) -> None:
+    rows = [json.loads(line) for line in Path(args.out).read_text().splitlines()]
+    lines = _table(rows, _best_after, "Best hold-out balanced accuracy after n trials (the budget)")
+    lines += [""] + _table(
+        rows,
+        _best_after_completed,
+        "Sensitivity: best after the first n trials that completed (timeouts skipped)",
+    )
+    lines += _failures(rows)
     text = "\n".join(lines)
     print(text)
     if args.markdown:
@@ -293,6 +346,9 @@ def main() -> None:
     run_parser.add_argument("--trials", type=int, default=50)
     run_parser.add_argument("--prior-trials", type=int, default=20)
     run_parser.add_argument("--timeout", type=float, default=60.0)
+    run_parser.add_argument(
+        "--omp-threads", type=int, default=1, help="OpenMP threads per fit (0: library default)"
+    )
     run_parser.add_argument("--shard", type=int, default=0)
     run_parser.add_argument("--shards", type=int, default=1)
     report_parser = sub.add_parser("report")
