@@ -311,13 +311,14 @@ def load_results(root: Path) -> pd.DataFrame:
 
 
 def _normalized(frame: pd.DataFrame) -> pd.Series:
-    """Score relative to the best any method found on that dataset and split (1 = the best)."""
+    """Score relative to the best any method found on that dataset and split (1 = the best);
+    a run that returned no model scores 0."""
 
     def one(group: pd.DataFrame) -> pd.Series:
         scores = group["test_score"].astype(float)
         if group["higher_is_better"].iloc[0]:
-            return scores / scores.max()
-        return scores.min() / scores
+            return (scores / scores.max()).fillna(0.0)
+        return (scores.min() / scores).fillna(0.0)
 
     return frame.groupby(["dataset", "seed"], group_keys=False)[
         ["test_score", "higher_is_better"]
@@ -329,7 +330,7 @@ def _ranks(frame: pd.DataFrame) -> pd.Series:
         oriented = group["test_score"].astype(float) * (
             1 if group["higher_is_better"].iloc[0] else -1
         )
-        return oriented.rank(ascending=False, method="average")
+        return oriented.rank(ascending=False, method="average", na_option="bottom")
 
     return frame.groupby(["dataset", "seed", "budget"], group_keys=False)[
         ["test_score", "higher_is_better"]
@@ -364,7 +365,10 @@ def command_report(args: argparse.Namespace) -> None:
         print("no finished jobs yet")
         return
     frame.drop(columns=["trajectory"], errors="ignore").to_csv(root / "results.csv", index=False)
-    frame = frame[frame["test_score"].notna()].copy()
+    missing = frame[frame["test_score"].isna()]
+    if not missing.empty:
+        print(f"runs that returned no model (ranked last, normalized score 0): {len(missing)}")
+        print(missing.groupby(["method", "budget"]).size().to_string(), "\n")
     # only (dataset, seed, budget) cells where every method finished are compared
     complete = frame.groupby(["dataset", "seed", "budget"])["method"].transform("nunique")
     frame = frame[complete == frame["method"].nunique()].copy()

@@ -370,7 +370,7 @@ class Search:
                 interrupted = True
                 stopped_because = "interrupted"
                 state.notes.append("interrupted again during the refit: no fitted model")
-        elapsed = state.elapsed()
+            elapsed = state.elapsed()
         result = SearchResult(
             estimator=estimator,
             best=final,

@@ -184,7 +184,7 @@ def test_regression_without_prior_results(module_kb: Path, diabetes: Dataset) ->
 
 
 def test_cold_search_is_the_same_engine(breast_cancer: Dataset) -> None:
-    result = cold_search(breast_cancer, sampler="random", budget=4, seed=1)
+    result = cold_search(breast_cancer, sampler="random", budget=8, seed=1)
     assert result.preset == "random search" and not result.cuts and not result.initial_design
     assert all(e.candidate.origin == "optimizer" for e in result.evaluations)
     assert result.estimator is not None
