@@ -32,7 +32,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from mile_meta.corpora import CORPUS_PACKAGES, default_snapshot_dir, read_provenance, write_gzip
+from mile_meta.corpora import default_snapshot_dir, write_gzip
 from mile_meta.errors import CorpusError
 from mile_meta.pipelines.components import family_of
 from mile_meta.pipelines.translate.autosklearn import (
@@ -50,7 +50,7 @@ from mile_meta.records import (
     TaskRecord,
     dataset_key,
 )
-from mile_meta.sources._base import Source, sha256_of
+from mile_meta.sources._base import Source, sha256_of, snapshot_source_info
 
 __all__ = [
     "AutoSklearnSource",
@@ -387,16 +387,8 @@ class AutoSklearnSource(Source):
         self.lcdb_datasets = lcdb_datasets or self.folder.parent / _LCDB_DATASETS
 
     def info(self) -> SourceInfo:
-        provenance = read_provenance(self.folder)
-        package = CORPUS_PACKAGES[self.name]
-        files = tuple((file, sha256_of(self.folder / file)) for file in _SNAPSHOT_FILES)
-        files = (*files, (_LCDB_DATASETS, sha256_of(self.lcdb_datasets)))
-        archive = provenance.get("archive", {})
-        if isinstance(archive, dict) and archive.get("file"):
-            files = (*files, (str(archive["file"]), str(archive["sha256"])))
-        return SourceInfo(
-            self.name, package.version, package.licence, package.url, files, package.description
-        )
+        extra = ((_LCDB_DATASETS, sha256_of(self.lcdb_datasets)),)
+        return snapshot_source_info(self.name, self.folder, _SNAPSHOT_FILES, extra)
 
     def estimated_records(self) -> int:
         return 20_300  # 20 284 from the 0.15.0 snapshot

@@ -9,15 +9,13 @@ mean validation score and mean training time in seconds.
 
 from __future__ import annotations
 
-import gzip
-import io
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from mile_meta.corpora import CORPUS_PACKAGES, default_snapshot_dir, read_provenance, write_gzip
+from mile_meta.corpora import default_snapshot_dir, write_gzip
 from mile_meta.errors import CorpusError
 from mile_meta.pipelines.components import family_of
 from mile_meta.pipelines.translate.lcdb import translate_lcdb
@@ -31,7 +29,7 @@ from mile_meta.records import (
     TaskRecord,
     dataset_key,
 )
-from mile_meta.sources._base import Source, sha256_of
+from mile_meta.sources._base import Source, read_snapshot_csv, sha256_of, snapshot_source_info
 
 __all__ = ["LCDB_METRICS", "LcdbSource", "write_lcdb_snapshot"]
 
@@ -83,17 +81,8 @@ def write_lcdb_snapshot(unpacked: Path, out: Path) -> dict[str, str]:
 
 
 def _read(path: Path) -> pd.DataFrame:
-    try:
-        with gzip.open(path, "rb") as handle:
-            return pd.read_csv(io.BytesIO(handle.read()))
-    except FileNotFoundError:
-        raise CorpusError(
-            f"LCDB file {path} is missing; rebuild the snapshot with `mile-meta corpora fetch`"
-        ) from None
-    except (OSError, EOFError, ValueError, pd.errors.ParserError) as error:
-        raise CorpusError(
-            f"LCDB file {path} is corrupt ({error}); rebuild the snapshot with `mile-meta corpora fetch`"
-        ) from error
+    frame: pd.DataFrame = read_snapshot_csv(path, "LCDB")
+    return frame
 
 
 class LcdbSource(Source):
@@ -108,15 +97,7 @@ class LcdbSource(Source):
         return ["datasets.csv.gz", *(f"curves-{suffix}.csv.gz" for suffix in LCDB_METRICS)]
 
     def info(self) -> SourceInfo:
-        provenance = read_provenance(self.folder)
-        package = CORPUS_PACKAGES[self.name]
-        files = tuple((file, sha256_of(self.folder / file)) for file in self._files())
-        archive = provenance.get("archive", {})
-        if isinstance(archive, dict) and archive.get("file"):
-            files = (*files, (str(archive["file"]), str(archive["sha256"])))
-        return SourceInfo(
-            self.name, package.version, package.licence, package.url, files, package.description
-        )
+        return snapshot_source_info(self.name, self.folder, tuple(self._files()))
 
     def estimated_records(self) -> int:
         return 200_000

@@ -10,14 +10,13 @@ them verbatim, gzipped.
 from __future__ import annotations
 
 import gzip
-import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
 
-from mile_meta.corpora import CORPUS_PACKAGES, default_snapshot_dir, read_provenance, write_gzip
+from mile_meta.corpora import default_snapshot_dir, write_gzip
 from mile_meta.errors import CorpusError
 from mile_meta.pipelines.components import family_of
 from mile_meta.pipelines.translate.oboe import translate_oboe
@@ -31,7 +30,7 @@ from mile_meta.records import (
     TaskRecord,
     dataset_key,
 )
-from mile_meta.sources._base import Source, sha256_of
+from mile_meta.sources._base import Source, read_snapshot_csv, sha256_of, snapshot_source_info
 
 __all__ = ["OboeSource", "write_oboe_snapshot"]
 
@@ -51,17 +50,8 @@ def write_oboe_snapshot(unpacked: Path, out: Path) -> dict[str, str]:
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
-    try:
-        with gzip.open(path, "rb") as handle:
-            return pd.read_csv(io.BytesIO(handle.read()), index_col=0)
-    except FileNotFoundError:
-        raise CorpusError(
-            f"Oboe file {path} is missing; rebuild the snapshot with `mile-meta corpora fetch`"
-        ) from None
-    except (OSError, EOFError, ValueError, pd.errors.ParserError) as error:
-        raise CorpusError(
-            f"Oboe file {path} is corrupt ({error}); rebuild the snapshot with `mile-meta corpora fetch`"
-        ) from error
+    frame: pd.DataFrame = read_snapshot_csv(path, "Oboe", index_col=0)
+    return frame
 
 
 class OboeSource(Source):
@@ -73,19 +63,8 @@ class OboeSource(Source):
         self.folder = folder or default_snapshot_dir() / "oboe"
 
     def info(self) -> SourceInfo:
-        provenance = read_provenance(self.folder)
-        package = CORPUS_PACKAGES[self.name]
-        files = tuple((f"{file}.gz", sha256_of(self.folder / f"{file}.gz")) for file in _RAW_FILES)
-        archive = provenance.get("archive", {})
-        if isinstance(archive, dict) and archive.get("file"):
-            files = (*files, (str(archive["file"]), str(archive["sha256"])))
-        return SourceInfo(
-            name=self.name,
-            version=package.version,
-            licence=package.licence,
-            url=package.url,
-            files=files,
-            description=package.description,
+        return snapshot_source_info(
+            self.name, self.folder, tuple(f"{file}.gz" for file in _RAW_FILES)
         )
 
     def estimated_records(self) -> int:
