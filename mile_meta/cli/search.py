@@ -203,6 +203,7 @@ def command(
 
 
 def _print_result(result: Any, written: dict[str, Path]) -> None:
+    from rich import box
     from rich.console import Console
     from rich.table import Table
 
@@ -224,19 +225,31 @@ def _print_result(result: Any, written: dict[str, Path]) -> None:
             f"{best.score:.4f} ± {best.std:.4f} ({best.fidelity.label})\n  why: {best.candidate.reason}"
         )
     board = result.leaderboard.head(10)
-    table = Table("#", "pipeline", "score", "± std", "fit s", "fidelity", "status", "why tried")
+    table = Table(box=box.SIMPLE)
+    for name, width in [
+        ("#", 2),
+        ("pipeline", 36),
+        ("score ± std", 16),
+        ("fit s", 6),
+        ("fidelity", 9),
+        ("status", 8),
+        ("why tried", 28),
+    ]:
+        table.add_column(name, no_wrap=True, overflow="ellipsis", width=width)
+
+    def number(value: Any, digits: int) -> str:
+        return "" if value is None or value != value else f"{value:.{digits}f}"
+
     for row in board.itertuples():
+        score = number(row.score, 4)
         table.add_row(
             str(row.rank),
-            str(row.description)[:56],
-            "" if row.score != row.score or row.score is None else f"{row.score:.4f}",
-            "" if row.std != row.std or row.std is None else f"{row.std:.4f}",
-            ""
-            if row.fit_seconds != row.fit_seconds or row.fit_seconds is None
-            else f"{row.fit_seconds:.2f}",
+            str(row.description),
+            f"{score} ± {number(row.std, 3)}" if score else "",
+            number(row.fit_seconds, 2),
             str(row.fidelity),
             str(row.status),
-            str(row.reason)[:48],
+            str(row.reason),
         )
     console.print(table)
     pruned = [c for c in result.cuts if c.source == "prior"]

@@ -628,7 +628,8 @@ class Search:
             timeout = state.remaining() - self._reserve(state, cv, len(runner.dataset.frame))
         # one candidate may not eat the search (knowledge-base pipelines with 512 trees and
         # polynomial features exist): past this share of the budget it is stopped
-        timeout = min(timeout, _CANDIDATE_SHARE * state.budget)
+        if state.best is not None:
+            timeout = min(timeout, _CANDIDATE_SHARE * state.budget)
         limited_by_fit = False
         max_fit = self.constraints.max_fit_seconds
         if max_fit is not None:
@@ -671,7 +672,8 @@ class Search:
             state.results.append(result)
             return record("ok", None, result)
         if reply.status == "timeout":
-            if timeout >= _CANDIDATE_SHARE * state.budget - 1e-9 and not limited_by_fit:
+            capped = state.best is not None and timeout >= _CANDIDATE_SHARE * state.budget - 1e-9
+            if capped and not limited_by_fit:
                 return record(
                     "timeout",
                     f"stopped after {timeout:.1f} s: one candidate may take at most "

@@ -183,7 +183,8 @@ def cruise_control(
         max_memory_bytes=parse_size(max_memory_bytes) if max_memory_bytes is not None else None,
     )
     dataset = _dataset_of(data, target, task_type)
-    search = autopilot_search(constraints, cv=cv, use_prior=use_prior, name="cruise-control")
+    name = "cruise-control" if constraints.any else "autopilot"
+    search = autopilot_search(constraints, cv=cv, use_prior=use_prior, name=name)
     seconds = parse_duration(budget)
     # Check the constraints against the space before the knowledge base is even opened.
     from mile_meta.search._space import constrained_space

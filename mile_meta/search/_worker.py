@@ -194,6 +194,8 @@ def preload_modules() -> None:
     loaded instead of importing it again after every kill (seconds on a busy machine)."""
     import importlib
 
+    import optuna  # the optimizer, in this process  # noqa: F401
+
     import mile_meta.evaluate
     import mile_meta.kb
     import mile_meta.metafeatures
