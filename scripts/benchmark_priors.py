@@ -313,7 +313,13 @@ def _failures(rows):
 
 
 def report(args) -> None:
-    rows = [json.loads(line) for line in Path(args.out).read_text().splitlines()]
+    rows, seen = [], set()
+    for line in Path(args.out).read_text().splitlines():
+        row = json.loads(line)
+        key = (row["dataset"], row["seed"], row["arm"])
+        if key not in seen:  # a resumed shard may have run an arm twice: keep the first
+            seen.add(key)
+            rows.append(row)
     lines = _table(rows, _best_after, "Best hold-out balanced accuracy after n trials (the budget)")
     lines += [""] + _table(
         rows,
