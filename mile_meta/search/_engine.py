@@ -1,10 +1,11 @@
 """The search loop: components combined, run under a wall-clock budget.
 
 Order of work: the constraints are checked (an unsatisfiable one is an error before anything
-runs), the prior is read, the pruner narrows the space, the initial design and then the
-optimizer propose candidates, each evaluated stage by stage as the fidelity schedule says, in
-a worker process with a deadline. Time for the final refit is held back from the start, so
-the refitted model is ready within the budget.
+runs), a quick first candidate is evaluated (so a model exists however short the budget), the
+prior is read, the pruner narrows the space, the initial design and then the optimizer propose
+candidates, each evaluated stage by stage as the fidelity schedule says, in a worker process
+with a deadline. Time for the final refit is held back all along, so the refitted model is
+ready within the budget.
 """
 
 from __future__ import annotations
