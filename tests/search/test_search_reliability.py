@@ -233,3 +233,35 @@ def test_cli_search(module_kb: Path, tmp_path: Path) -> None:
     )
     assert refused.exit_code == 2
     assert "Error: no estimator satisfies include=knn and interpretable only" in refused.output
+
+
+def test_cruise_control_keeps_its_constraints(breast_cancer: Dataset) -> None:
+    from mile_meta.pipelines import COMPONENTS
+    from mile_meta.search import cruise_control
+
+    result = cruise_control(
+        breast_cancer,
+        budget=6,
+        interpretable=True,
+        max_model_bytes="200kB",
+        pinned={"LogisticRegression.max_iter": 1000},
+        use_prior=False,
+        record=False,
+    )
+    assert result.preset == "cruise-control" and result.estimator is not None
+    assert all(COMPONENTS[e.candidate.estimator].interpretable for e in result.evaluations)
+    assert result.model_bytes is not None and result.model_bytes <= 200_000
+    assert any(c.source == "constraint" and "interpretable" in c.reason for c in result.cuts)
+    for evaluation in result.evaluations:
+        if evaluation.candidate.estimator == "LogisticRegression":
+            assert evaluation.candidate.spec.estimator.param_dict["max_iter"] == 1000
+    tiny = cruise_control(
+        breast_cancer,
+        budget=4,
+        include=["decision_tree"],
+        max_model_bytes=10,
+        use_prior=False,
+        record=False,
+    )
+    assert tiny.estimator is None
+    assert any("over the limit" in note for note in tiny.notes)
