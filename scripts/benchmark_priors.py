@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
-import os
 import statistics
 import sys
 import time
@@ -55,8 +54,13 @@ DATASETS = [
 CHECKPOINTS = (10, 25, 50)
 
 
-def _evaluate_in_child(connection, spec_json, frame, target, train, test, metric):
+def _evaluate_in_child(connection, spec_json, frame, target, train, test, metric, threads):
     warnings.simplefilter("ignore")
+    if threads:
+        # the OpenMP runtime was initialised in the parent: limit it here, not via the env
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(limits=threads)
     from mile_meta.evaluate import score_predictions
     from mile_meta.metrics import resolve_metric
     from mile_meta.pipelines import PipelineSpec, build_pipeline
@@ -75,7 +79,7 @@ def _evaluate_in_child(connection, spec_json, frame, target, train, test, metric
 class HoldOutObjective:
     """Score a spec on the fixed hold-out split, in a child process with a time limit."""
 
-    def __init__(self, frame, target, metric, timeout):
+    def __init__(self, frame, target, metric, timeout, threads=1):
         from sklearn.model_selection import train_test_split
 
         indices = np.arange(len(target))
@@ -84,6 +88,7 @@ class HoldOutObjective:
             indices, test_size=1 / 3, random_state=0, stratify=stratify
         )
         self.frame, self.target, self.metric, self.timeout = frame, target, metric, timeout
+        self.threads = threads
         self.cache: dict[str, tuple[str, float | str, float]] = {}
 
     def __call__(self, spec) -> tuple[str, float | str, float]:
@@ -95,7 +100,16 @@ class HoldOutObjective:
         receiver, sender = context.Pipe(duplex=False)
         process = context.Process(
             target=_evaluate_in_child,
-            args=(sender, key, self.frame, self.target, self.train, self.test, self.metric),
+            args=(
+                sender,
+                key,
+                self.frame,
+                self.target,
+                self.train,
+                self.test,
+                self.metric,
+                self.threads,
+            ),
         )
         process.start()
         if receiver.poll(self.timeout):
@@ -152,10 +166,6 @@ def run(args) -> None:
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     warnings.simplefilter("ignore")
-    if args.omp_threads:
-        # HistGradientBoosting's OpenMP threads crawl on a loaded machine; forked children
-        # inherit this before their first OpenMP call
-        os.environ["OMP_NUM_THREADS"] = str(args.omp_threads)
     out = Path(args.out)
     done = set()
     if out.exists():
@@ -184,7 +194,10 @@ def run(args) -> None:
             )
             prior_seconds = time.perf_counter() - started
             exported = export(prior, "optuna")
-            objective = HoldOutObjective(frame, target, "balanced_accuracy", args.timeout)
+            # HistGradientBoosting's OpenMP threads crawl on a loaded machine
+            objective = HoldOutObjective(
+                frame, target, "balanced_accuracy", args.timeout, threads=args.omp_threads
+            )
             for seed in args.seed_list or range(args.seeds):
                 for arm in ("cold", "warm"):
                     if (name, seed, arm) in done:
