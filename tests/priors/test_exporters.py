@@ -30,6 +30,12 @@ from mile_meta.priors import (
 
 
 def _available(format_name: str) -> bool:
+    if format_name == "flaml":  # flaml installs without its AutoML part (needs flaml[automl])
+        try:
+            from flaml.automl import AutoML  # noqa: F401
+        except ImportError:
+            return False
+        return True
     needs = {
         "configspace": "ConfigSpace",
         "flaml": "flaml.automl.automl",
@@ -46,8 +52,10 @@ def _available(format_name: str) -> bool:
 
 def _skip_unless_available(format_name: str) -> None:
     if not _available(format_name):
-        extra = "raytune" if format_name == "raytune" else "priors"
-        pytest.skip(f"{format_name} is not installed here (pip install 'mile-meta[{extra}]')")
+        extra = {"raytune": "'mile-meta[raytune]'", "flaml": "'flaml[automl]'"}.get(
+            format_name, "'mile-meta[priors]'"
+        )
+        pytest.skip(f"{format_name} is not installed here (pip install {extra})")
 
 
 # -- the contract every exporter keeps ---------------------------------------------------------
