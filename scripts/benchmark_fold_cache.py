@@ -59,7 +59,7 @@ def main() -> None:
     print(
         f"{len(PIPELINES)} pipelines x 5 folds, shared preprocessing; median of {args.repeats} runs"
     )
-    print(f"| cache | seconds | folds reused |\n| --- | --- | --- |")
+    print("| cache | seconds | folds reused |\n| --- | --- | --- |")
     print(f"| none (each pipeline preprocesses) | {statistics.median(cold):.2f} | 0 |")
     print(f"| shared FoldCache | {statistics.median(warm):.2f} | {int(reused)} |")
     print(f"saving: {1 - statistics.median(warm) / statistics.median(cold):.0%}")

@@ -334,11 +334,14 @@ def report(args) -> None:
             seen.add(key)
             rows.append(row)
     lines = _table(rows, _best_after, "Best hold-out balanced accuracy after n trials (the budget)")
-    lines += [""] + _table(
-        rows,
-        _best_after_completed,
-        "Sensitivity: best after the first n trials that completed (timeouts skipped)",
-    )
+    lines += [
+        "",
+        *_table(
+            rows,
+            _best_after_completed,
+            "Sensitivity: best after the first n trials that completed (timeouts skipped)",
+        ),
+    ]
     lines += _failures(rows)
     text = "\n".join(lines)
     print(text)

@@ -25,7 +25,17 @@ from mile_meta.evaluate import FoldCache, evaluate_pipeline
 from mile_meta.kb import KnowledgeBase
 from mile_meta.recommend import recommend
 
-DATASETS = ["credit-g", "phoneme", "spambase", "tic-tac-toe", "cmc", "optdigits", "segment", "splice", "pc1"]
+DATASETS = [
+    "credit-g",
+    "phoneme",
+    "spambase",
+    "tic-tac-toe",
+    "cmc",
+    "optdigits",
+    "segment",
+    "splice",
+    "pc1",
+]
 
 
 def main() -> None:
@@ -45,7 +55,9 @@ def main() -> None:
         data = load_benchmark(name)
         started = time.perf_counter()
         dataset = dataset_from_frame(data.frame, data.target, name=name)
-        report = recommend(dataset, kb=kb, top=5, exclude_datasets=[data.openml_id], metric="balanced_accuracy")
+        report = recommend(
+            dataset, kb=kb, top=5, exclude_datasets=[data.openml_id], metric="balanced_accuracy"
+        )
         row = dict(
             kb.db.execute(
                 "SELECT pipeline_id, value FROM evaluations WHERE dataset_id = ? AND metric = 'balanced_error_rate'",
@@ -55,7 +67,9 @@ def main() -> None:
         low, high = min(row.values()), max(row.values())
 
         def regret(k: int) -> float:
-            chosen = [row[r.pipeline_id] for r in report.recommendations[:k] if r.pipeline_id in row]
+            chosen = [
+                row[r.pipeline_id] for r in report.recommendations[:k] if r.pipeline_id in row
+            ]
             return (min(chosen) - low) / (high - low) if chosen and high > low else float("nan")
 
         regrets1.append(regret(1))
@@ -64,7 +78,13 @@ def main() -> None:
         scores = []
         for recommendation in report.recommendations:
             try:
-                result = evaluate_pipeline(recommendation.spec, dataset, metric="balanced_accuracy", cv=args.cv, cache=cache)
+                result = evaluate_pipeline(
+                    recommendation.spec,
+                    dataset,
+                    metric="balanced_accuracy",
+                    cv=args.cv,
+                    cache=cache,
+                )
                 scores.append(result.mean)
             except Exception as error:  # report, don't stop
                 print(f"{name}: {recommendation.spec.describe()} failed: {error}")

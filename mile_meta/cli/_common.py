@@ -12,7 +12,18 @@ import click
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-__all__ = ["echo_json", "json_option", "kb_option", "open_knowledge_base"]
+__all__ = [
+    "data_argument",
+    "echo_json",
+    "ensure_default_knowledge_base",
+    "exclude_dataset_option",
+    "json_option",
+    "kb_option",
+    "metric_option",
+    "open_knowledge_base",
+    "target_option",
+    "task_option",
+]
 
 
 def kb_option(function: F) -> F:
@@ -24,6 +35,48 @@ def kb_option(function: F) -> F:
         default=None,
         help="Knowledge base file (default: $MILE_META_KB or the per-user data folder).",
     )(function)
+
+
+def data_argument(function: F) -> F:
+    """``DATA``: the user's dataset, a CSV or Parquet file."""
+    return click.argument("data", type=click.Path(path_type=Path))(function)
+
+
+def target_option(function: F) -> F:
+    """``--target``: the column to predict."""
+    return click.option("--target", required=True, help="Name of the target column.")(function)
+
+
+def metric_option(function: F) -> F:
+    """``--metric``: the score to optimise or report."""
+    return click.option(
+        "--metric",
+        default=None,
+        help="Metric (default: balanced_accuracy / root_mean_squared_error).",
+    )(function)
+
+
+def task_option(function: F) -> F:
+    """``--task``: override the task type inferred from the target."""
+    return click.option(
+        "--task",
+        "task_type",
+        type=click.Choice(["binary", "multiclass", "regression"]),
+        default=None,
+        help="Override the inferred task type.",
+    )(function)
+
+
+def exclude_dataset_option(dest: str = "exclude") -> Callable[[F], F]:
+    """``--exclude-dataset ID`` (repeatable): knowledge-base datasets the answer must not use,
+    e.g. the user's own data when the knowledge base already holds it."""
+    return click.option(
+        "--exclude-dataset",
+        dest,
+        multiple=True,
+        help="Knowledge-base dataset to ignore (OpenML id or id; repeatable), e.g. your own "
+        "data when the knowledge base already holds it, or for leakage-free tests.",
+    )
 
 
 def json_option(function: F) -> F:
@@ -52,18 +105,34 @@ def echo_json(payload: Any) -> None:
 def open_knowledge_base(kb_path: Path | None, *, must_exist: bool = True) -> Any:
     """Open the knowledge base named by ``--kb`` (or the default).
 
-    A named file must exist; the default one is built from the bundled corpus snapshot on
-    first use, so a fresh install answers its first ``recommend`` without a separate step.
+    A named file must exist unless ``must_exist`` is false (commands that fill a new file).
+    The default one is built from the bundled corpus snapshot on first use, whatever the
+    command, so a fresh install answers its first ``recommend`` without a separate step and
+    no other command can leave an empty default behind.
     """
-    from mile_meta.config import default_kb_path
     from mile_meta.kb import KnowledgeBase
 
-    if kb_path is None and must_exist and not default_kb_path().exists():
-        from mile_meta.kb import build_knowledge_base
-
-        click.echo(
-            f"building the default knowledge base at {default_kb_path()} (first run, about 30 s)",
-            err=True,
-        )
-        build_knowledge_base(default_kb_path())
+    ensure_default_knowledge_base(kb_path)
     return KnowledgeBase.open(kb_path, must_exist=must_exist)
+
+
+def ensure_default_knowledge_base(kb_path: Path | None) -> None:
+    """Build the default knowledge base if ``kb_path`` is None and it is not there yet."""
+    from mile_meta.config import default_kb_path
+
+    if kb_path is None and not default_kb_path().exists():
+        _build_default_knowledge_base(default_kb_path())
+
+
+def _build_default_knowledge_base(path: Path) -> None:
+    """Build into a side file and move it in place, so an interrupted first run leaves no
+    half-built default that later runs would take for a finished one."""
+    from mile_meta.kb import build_knowledge_base
+
+    click.echo(f"building the default knowledge base at {path} (first run, about 30 s)", err=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    for leftover in (partial, *(partial.with_name(partial.name + s) for s in ("-wal", "-shm"))):
+        leftover.unlink(missing_ok=True)
+    build_knowledge_base(partial)
+    partial.replace(path)

@@ -6,27 +6,28 @@ from pathlib import Path
 
 import click
 
-from mile_meta.cli._common import echo_json, json_option, kb_option, open_knowledge_base
+from mile_meta.cli._common import (
+    data_argument,
+    echo_json,
+    json_option,
+    kb_option,
+    metric_option,
+    open_knowledge_base,
+    target_option,
+    task_option,
+)
 
 
 @click.command("evaluate")
-@click.argument("data", type=click.Path(path_type=Path))
-@click.option("--target", required=True, help="Name of the target column.")
+@data_argument
+@target_option
 @click.option(
     "--pipeline",
     required=True,
     help="Pipeline id, corpus name (e.g. sklearn.ensemble.RandomForestClassifier), component or spec JSON.",
 )
-@click.option(
-    "--metric", default=None, help="Metric (default: balanced_accuracy / root_mean_squared_error)."
-)
-@click.option(
-    "--task",
-    "task_type",
-    type=click.Choice(["binary", "multiclass", "regression"]),
-    default=None,
-    help="Override the inferred task type.",
-)
+@metric_option
+@task_option
 @click.option("--cv", default=5, show_default=True, help="Number of cross-validation folds.")
 @click.option("--seed", default=0, show_default=True, help="Seed of the folds and the estimator.")
 @click.option("--no-record", is_flag=True, help="Do not record the run in the knowledge base.")

@@ -8,7 +8,15 @@ from typing import Any
 
 import click
 
-from mile_meta.cli._common import echo_json, json_option, kb_option, open_knowledge_base
+from mile_meta.cli._common import (
+    echo_json,
+    exclude_dataset_option,
+    json_option,
+    kb_option,
+    open_knowledge_base,
+    target_option,
+    task_option,
+)
 from mile_meta.patterns import AUTONOMY_LEVELS, STAGES, TASKS, Pattern
 
 __all__ = ["command"]
@@ -32,11 +40,15 @@ def _filter_options(function: Any) -> Any:
     return click.option("--stage", default=None, metavar="STAGE", help=_STAGE_HELP)(function)
 
 
-def _open_with_corpus(kb_path: Path | None) -> Any:
-    """The knowledge base, created if needed, holding the bundled corpus (ingested on first use)."""
+def _open_with_corpus(kb_path: Path | None, *, create: bool = False) -> Any:
+    """The knowledge base holding the bundled corpus (ingested on first use).
+
+    A named file must exist, so a mistyped ``--kb`` is an error rather than a new empty
+    store; only ``add`` may start a new file.
+    """
     from mile_meta.patterns import ensure_corpus
 
-    kb = open_knowledge_base(kb_path, must_exist=False)
+    kb = open_knowledge_base(kb_path, must_exist=not create)
     ensure_corpus(kb)
     return kb
 
@@ -210,7 +222,7 @@ def add_command(
     """
     from mile_meta.patterns import add_patterns
 
-    with _open_with_corpus(kb_path) as kb:
+    with _open_with_corpus(kb_path, create=True) as kb:
         written = add_patterns(kb, files, author=author, source=source)
         path = kb.path
     if as_json:
@@ -228,21 +240,9 @@ def add_command(
     type=click.Path(dir_okay=False, path_type=Path),
     help="Your dataset: a CSV or Parquet file.",
 )
-@click.option("--target", required=True, help="Name of the target column.")
-@click.option(
-    "--task",
-    "task_type",
-    type=click.Choice(["binary", "multiclass", "regression"]),
-    default=None,
-    help="Override the inferred task type.",
-)
-@click.option(
-    "--exclude-dataset",
-    "exclude",
-    multiple=True,
-    help="Knowledge-base dataset to ignore (OpenML id or id; repeatable), e.g. your own data "
-    "when the knowledge base already holds it.",
-)
+@target_option
+@task_option
+@exclude_dataset_option()
 @kb_option
 @json_option
 def answer_command(

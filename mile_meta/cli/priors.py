@@ -6,14 +6,22 @@ from pathlib import Path
 
 import click
 
-from mile_meta.cli._common import kb_option
+from mile_meta.cli._common import (
+    data_argument,
+    exclude_dataset_option,
+    kb_option,
+    metric_option,
+    open_knowledge_base,
+    target_option,
+    task_option,
+)
 
 _FORMATS = ("optuna", "configspace", "flaml", "hyperopt", "raytune", "json")
 
 
 @click.command("priors")
-@click.argument("data", type=click.Path(path_type=Path))
-@click.option("--target", required=True, help="Name of the target column.")
+@data_argument
+@target_option
 @click.option(
     "--format",
     "format_name",
@@ -23,22 +31,9 @@ _FORMATS = ("optuna", "configspace", "flaml", "hyperopt", "raytune", "json")
     help="Tool to export for.",
 )
 @click.option("--top", default=10, show_default=True, help="How many starting configurations.")
-@click.option(
-    "--metric", default=None, help="Metric (default: balanced_accuracy / root_mean_squared_error)."
-)
-@click.option(
-    "--task",
-    "task_type",
-    type=click.Choice(["binary", "multiclass", "regression"]),
-    default=None,
-    help="Override the inferred task type.",
-)
-@click.option(
-    "--exclude-dataset",
-    "exclude",
-    multiple=True,
-    help="Knowledge-base dataset to ignore (OpenML id or id; repeatable), for leakage-free tests.",
-)
+@metric_option
+@task_option
+@exclude_dataset_option()
 @click.option(
     "-o",
     "--output",
@@ -77,11 +72,10 @@ def command(
     Example:
       mile-meta priors data.csv --target y --format optuna -o prior_optuna.py
     """
-    from mile_meta.kb import KnowledgeBase
     from mile_meta.priors import build_prior, exporter
 
     chosen = exporter(format_name)
-    with KnowledgeBase.open(kb_path, must_exist=True) as kb:
+    with open_knowledge_base(kb_path) as kb:
         prior = build_prior(
             data,
             target,

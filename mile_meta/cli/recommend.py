@@ -6,7 +6,17 @@ from pathlib import Path
 
 import click
 
-from mile_meta.cli._common import echo_json, json_option, kb_option, open_knowledge_base
+from mile_meta.cli._common import (
+    data_argument,
+    echo_json,
+    exclude_dataset_option,
+    json_option,
+    kb_option,
+    metric_option,
+    open_knowledge_base,
+    target_option,
+    task_option,
+)
 
 
 def report_to_dict(report: object) -> dict[str, object]:
@@ -62,31 +72,18 @@ def report_to_dict(report: object) -> dict[str, object]:
 
 
 @click.command("recommend")
-@click.argument("data", type=click.Path(path_type=Path))
-@click.option("--target", required=True, help="Name of the target column.")
+@data_argument
+@target_option
 @click.option("--top", default=10, show_default=True, help="How many pipelines to list.")
-@click.option(
-    "--metric", default=None, help="Metric (default: balanced_accuracy / root_mean_squared_error)."
-)
-@click.option(
-    "--task",
-    "task_type",
-    type=click.Choice(["binary", "multiclass", "regression"]),
-    default=None,
-    help="Override the inferred task type.",
-)
+@metric_option
+@task_option
 @click.option(
     "--probe",
     default=0,
     show_default=True,
     help="Cross-validate the N best on your data and re-rank with what they scored (adaptive).",
 )
-@click.option(
-    "--exclude-dataset",
-    "exclude",
-    multiple=True,
-    help="Knowledge-base dataset to ignore (OpenML id or id; repeatable), for leakage-free tests.",
-)
+@exclude_dataset_option()
 @click.option("--seed", default=0, show_default=True, help="Seed of the probes' folds.")
 @kb_option
 @json_option

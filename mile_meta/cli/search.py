@@ -7,7 +7,17 @@ from typing import Any
 
 import click
 
-from mile_meta.cli._common import echo_json, json_option, kb_option
+from mile_meta.cli._common import (
+    data_argument,
+    echo_json,
+    ensure_default_knowledge_base,
+    exclude_dataset_option,
+    json_option,
+    kb_option,
+    metric_option,
+    target_option,
+    task_option,
+)
 
 
 def _names(values: tuple[str, ...]) -> tuple[str, ...]:
@@ -66,14 +76,12 @@ class _LiveProgress:
 
 
 @click.command("search")
-@click.argument("data", type=click.Path(path_type=Path))
-@click.option("--target", required=True, help="Name of the target column.")
+@data_argument
+@target_option
 @click.option(
     "--budget", default="60s", show_default=True, help="Wall-clock budget: 60s, 5m, 1h or seconds."
 )
-@click.option(
-    "--metric", default=None, help="Metric (default: balanced_accuracy / root_mean_squared_error)."
-)
+@metric_option
 @click.option(
     "--include",
     multiple=True,
@@ -98,13 +106,7 @@ class _LiveProgress:
     is_flag=True,
     help="Only models a person can read (linear, tree, naive Bayes).",
 )
-@click.option(
-    "--task",
-    "task_type",
-    type=click.Choice(["binary", "multiclass", "regression"]),
-    default=None,
-    help="Override the inferred task type.",
-)
+@task_option
 @click.option(
     "--cv",
     default="auto",
@@ -122,12 +124,7 @@ class _LiveProgress:
 )
 @click.option("--no-prior", is_flag=True, help="Search without the knowledge base's prior.")
 @click.option("--no-record", is_flag=True, help="Do not record the runs in the knowledge base.")
-@click.option(
-    "--exclude-dataset",
-    "exclude_datasets",
-    multiple=True,
-    help="Knowledge-base dataset (OpenML id) the prior must not use.",
-)
+@exclude_dataset_option("exclude_datasets")
 @kb_option
 @json_option
 def command(
@@ -172,6 +169,8 @@ def command(
     pinned = dict(parse_pins(pins))
     folds: int | str = cv if cv == "auto" else int(cv) if cv.isdigit() else cv
     dataset = load_dataset(data, target, task_type=task_type)
+    if not no_prior or not no_record:
+        ensure_default_knowledge_base(kb_path)
     with _LiveProgress(seconds, enabled=not as_json) as progress:
         result = cruise_control(
             dataset,

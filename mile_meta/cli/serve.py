@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from mile_meta.cli._common import kb_option
+from mile_meta.cli._common import kb_option, open_knowledge_base
 
 _LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
@@ -35,10 +35,9 @@ def command(host: str, port: int, max_upload_mb: int, kb_path: Path | None) -> N
     """
     import uvicorn
 
-    from mile_meta.kb import KnowledgeBase
     from mile_meta.service import create_app
 
-    with KnowledgeBase.open(kb_path, must_exist=True) as kb:  # fail before binding
+    with open_knowledge_base(kb_path) as kb:  # fail before binding
         resolved = kb.path
     if host not in _LOOPBACK:
         click.echo(

@@ -58,6 +58,8 @@ def _c(name: str, kind: ComponentKind, family: str, module: str, **kw: Any) -> C
 _TREE = {"encoding": "ordinal"}
 _SCALED = {"needs_scaling": True}
 
+# One row per component reads as a table; the formatter would spread each over six lines.
+# fmt: off
 COMPONENTS: dict[str, ComponentInfo] = {
     info.name: info
     for info in [
@@ -143,6 +145,7 @@ COMPONENTS: dict[str, ComponentInfo] = {
         _c("RBFGaussianProcessRegressor", "regressor", "gaussian_process", "mile_meta.pipelines._autosklearn_components", **_SCALED),
     ]
 }
+# fmt: on
 
 
 def component_info(name: str) -> ComponentInfo:
@@ -182,7 +185,9 @@ def make_spec(
     """A runnable spec: standard preprocessing, optional feature preprocessors, the estimator."""
     component_info(estimator)
     first = preprocessing if preprocessing is not None else standard_preprocessing(estimator)
-    return PipelineSpec((first, *feature_preprocessors, Step(estimator, tuple((params or {}).items()))))
+    return PipelineSpec(
+        (first, *feature_preprocessors, Step(estimator, tuple((params or {}).items())))
+    )
 
 
 def _instantiate(step: Step, random_state: int | None) -> BaseEstimator:

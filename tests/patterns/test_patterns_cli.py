@@ -140,11 +140,36 @@ def test_errors_exit_two_with_a_one_line_message(kb_file):
     assert result.exit_code == 2 and result.stderr.startswith('Error: no pattern named "nope"')
 
 
-def test_first_use_ingests_the_corpus_into_a_new_knowledge_base(tmp_path):
+def test_a_mistyped_kb_is_an_error_not_a_new_empty_store(tmp_path):
+    kb_path = tmp_path / "typo.sqlite"
+    result = CliRunner().invoke(main, ["patterns", "list", "--kb", str(kb_path)])
+    assert result.exit_code != 0
+    assert "no knowledge base at" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not kb_path.exists()
+
+
+def test_add_starts_a_new_knowledge_base_holding_the_corpus(tmp_path, good_text):
     kb_path = tmp_path / "new.sqlite"
-    result = run("list", "--kb", str(kb_path), "--json")
+    path = tmp_path / "check-the-folds.md"
+    path.write_text(good_text, encoding="utf-8")
+    assert run("add", str(path), "--kb", str(kb_path)).exit_code == 0
+    listed = json.loads(run("list", "--kb", str(kb_path), "--json").stdout)
+    assert len(listed) == len(load_corpus()) + 1
+
+
+def test_first_command_on_a_fresh_machine_builds_the_default_kb(tmp_path, monkeypatch):
+    """No command may leave an empty default knowledge base that `recommend` would then use."""
+    from mile_meta.kb import KnowledgeBase
+
+    default = tmp_path / "data" / "kb.sqlite"
+    monkeypatch.setenv("MILE_META_KB", str(default))
+    result = run("list", "--json")
     assert result.exit_code == 0
-    assert len(json.loads(result.stdout)) == len(load_corpus())
+    with KnowledgeBase.open(default, must_exist=True) as kb:
+        assert kb.db["evaluations"].count > 100_000
+        assert kb.db["patterns"].count == len(load_corpus())
+    assert not default.with_name("kb.sqlite.partial").exists()
 
 
 def test_add_then_find(kb_file, tmp_path):

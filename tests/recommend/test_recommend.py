@@ -18,7 +18,10 @@ EXAMPLE = REPO / "corpora" / "examples" / "credit-g.csv"
 def test_recommend_ranks_runnable_pipelines_with_evidence(corpus_kb_path: Path) -> None:
     with KnowledgeBase.open(corpus_kb_path) as kb:
         report = recommend(EXAMPLE, "class", kb=kb, top=5, exclude_datasets=[31])
-    assert report.metric == "balanced_accuracy" and report.knowledge_base_metric == "balanced_error_rate"
+    assert (
+        report.metric == "balanced_accuracy"
+        and report.knowledge_base_metric == "balanced_error_rate"
+    )
     assert len(report.recommendations) == 5
     assert [r.rank for r in report.recommendations] == [1, 2, 3, 4, 5]
     for r in report.recommendations:
@@ -41,17 +44,36 @@ def test_probes_are_observed_and_reranked(writable_kb_path: Path) -> None:
 def test_recommend_from_partial_metafeatures_is_deterministic(corpus_kb_path: Path) -> None:
     with KnowledgeBase.open(corpus_kb_path) as kb:
         meta = {"NumberOfInstances": 5000.0, "NumberOfFeatures": 20.0, "NumberOfClasses": 2.0}
-        first = recommend_from_metafeatures(meta, "binary", kb=kb, metric="balanced_accuracy", top=3)
-        again = recommend_from_metafeatures(meta, "binary", kb=kb, metric="balanced_accuracy", top=3)
+        first = recommend_from_metafeatures(
+            meta, "binary", kb=kb, metric="balanced_accuracy", top=3
+        )
+        again = recommend_from_metafeatures(
+            meta, "binary", kb=kb, metric="balanced_accuracy", top=3
+        )
     assert len(first.recommendations) == 3
-    assert [r.pipeline_id for r in first.recommendations] == [r.pipeline_id for r in again.recommendations]
+    assert [r.pipeline_id for r in first.recommendations] == [
+        r.pipeline_id for r in again.recommendations
+    ]
 
 
 def test_cli_recommend_json(corpus_kb_path: Path) -> None:
     result = CliRunner().invoke(
         main,
-        ["recommend", str(EXAMPLE), "--target", "class", "--top", "3", "--metric", "accuracy",
-         "--exclude-dataset", "31", "--kb", str(corpus_kb_path), "--json"],
+        [
+            "recommend",
+            str(EXAMPLE),
+            "--target",
+            "class",
+            "--top",
+            "3",
+            "--metric",
+            "accuracy",
+            "--exclude-dataset",
+            "31",
+            "--kb",
+            str(corpus_kb_path),
+            "--json",
+        ],
     )
     assert result.exit_code == 0, result.output
     payload = json.loads(result.output)
