@@ -9,6 +9,8 @@ excluded from the knowledge base.
 
     python scripts/benchmark_search.py run --jobs 2            # the grid, resumable
     python scripts/benchmark_search.py report                  # tables from what has finished
+    python scripts/benchmark_search.py export docs/results/benchmark-search.jsonl
+    python scripts/benchmark_search.py restore docs/results/benchmark-search.jsonl  # resume
 
 Each finished job is one JSON file in ``--results`` (default /tmp/benchmark-search/jobs), so a
 partial run still gives a table and a restarted run skips what is done. ``report`` writes the
@@ -415,6 +417,27 @@ def command_report(args: argparse.Namespace) -> None:
     )
 
 
+def command_export(args: argparse.Namespace) -> None:
+    """All finished jobs (with the autopilot trajectories) as one JSON-lines file, the raw
+    data behind docs/benchmarks-search.md; ``restore`` turns it back into job files."""
+    records = [p.read_text().strip() for p in sorted((Path(args.root) / "jobs").glob("*.json"))]
+    Path(args.file).write_text("\n".join(records) + "\n")
+    print(f"{len(records)} jobs written to {args.file}")
+
+
+def command_restore(args: argparse.Namespace) -> None:
+    jobs_dir = Path(args.root) / "jobs"
+    jobs_dir.mkdir(parents=True, exist_ok=True)
+    restored = 0
+    for line in Path(args.file).read_text().splitlines():
+        record = json.loads(line)
+        path = jobs_dir / _job_name(record)
+        if not path.exists():
+            path.write_text(line)
+            restored += 1
+    print(f"{restored} jobs restored into {jobs_dir}; `run` skips them")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -434,8 +457,22 @@ def main() -> None:
     one.add_argument("--root", default=str(DEFAULT_ROOT))
     report = sub.add_parser("report", help="tables from the finished jobs")
     report.add_argument("--root", default=str(DEFAULT_ROOT))
+    for name, text in (
+        ("export", "write every finished job to one JSON-lines file"),
+        ("restore", "turn an exported file back into job files (to resume or re-report)"),
+    ):
+        parser_ = sub.add_parser(name, help=text)
+        parser_.add_argument("file")
+        parser_.add_argument("--root", default=str(DEFAULT_ROOT))
     args = parser.parse_args()
-    {"run": command_run, "one": command_one, "report": command_report}[args.command](args)
+    commands = {
+        "run": command_run,
+        "one": command_one,
+        "report": command_report,
+        "export": command_export,
+        "restore": command_restore,
+    }
+    commands[args.command](args)
 
 
 if __name__ == "__main__":

@@ -193,7 +193,7 @@ class KnowledgeBase:
     def _upgrade(self) -> None:
         migrations = all_migrations()
         if not self.db["schema_migrations"].exists():
-            self.db["schema_migrations"].create(
+            self.db.table("schema_migrations").create(
                 {"version": int, "name": str, "applied_at": str}, pk="version"
             )
         current = self.schema_version
@@ -207,7 +207,7 @@ class KnowledgeBase:
                 continue
             with self.db.atomic():
                 migration.upgrade(self.db)
-                self.db["schema_migrations"].insert(
+                self.db.table("schema_migrations").insert(
                     {
                         "version": migration.version,
                         "name": migration.name,
@@ -245,7 +245,7 @@ class KnowledgeBase:
         return IngestReport(info.name, counts, seconds)
 
     def record_source(self, info: SourceInfo, counts: dict[str, int]) -> None:
-        self.db["sources"].upsert(
+        self.db.table("sources").upsert(
             {
                 "name": info.name,
                 "version": info.version,

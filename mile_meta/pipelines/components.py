@@ -48,7 +48,7 @@ class ComponentInfo:
 
     def load(self) -> type:
         module_name, class_name = self.import_path.split(":")
-        return getattr(importlib.import_module(module_name), class_name)  # type: ignore[no-any-return]
+        return getattr(importlib.import_module(module_name), class_name)
 
 
 def _c(name: str, kind: ComponentKind, family: str, module: str, **kw: Any) -> ComponentInfo:
@@ -208,7 +208,7 @@ def _instantiate(step: Step, random_state: int | None) -> BaseEstimator:
         from sklearn.multiclass import OneVsRestClassifier
 
         return OneVsRestClassifier(estimator)
-    return estimator  # type: ignore[no-any-return]
+    return estimator
 
 
 def build_pipeline(spec: PipelineSpec, *, random_state: int | None = 0) -> Pipeline:

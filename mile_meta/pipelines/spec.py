@@ -21,7 +21,7 @@ ParamValue = str | int | float | bool | None
 
 def _check_value(component: str, key: str, value: Any) -> ParamValue:
     if isinstance(value, bool) or value is None or isinstance(value, str | int):
-        return value  # type: ignore[no-any-return]
+        return value
     if isinstance(value, float):
         if not math.isfinite(value):
             raise ValueError(f"{component}.{key} must be finite, got {value!r}")

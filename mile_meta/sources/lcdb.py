@@ -179,6 +179,6 @@ class LcdbSource(Source):
 
 
 def _int_or_none(value: object) -> int | None:
-    if value is None or pd.isna(value):  # type: ignore[call-overload]
+    if value is None or pd.isna(value):
         return None
     return int(value)  # type: ignore[call-overload]

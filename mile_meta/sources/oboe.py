@@ -103,8 +103,11 @@ class OboeSource(Source):
         openml_ids = [int(label) for label in errors.index]
         for openml_id in openml_ids:
             dataset_id = dataset_key(openml_id)
-            rows = sizes.loc[openml_id].iloc[0] if openml_id in sizes.index else None
-            encoded = sizes.loc[openml_id].iloc[1] if openml_id in sizes.index else None
+            rows, encoded = (
+                (sizes.loc[openml_id].iloc[0], sizes.loc[openml_id].iloc[1])
+                if openml_id in sizes.index
+                else (None, None)
+            )
             yield DatasetRecord(
                 dataset_id,
                 None,
@@ -119,7 +122,7 @@ class OboeSource(Source):
                 estimation_procedure="5-fold cross-validation",
                 metric=METRIC,
             )
-            if rows is not None:
+            if rows is not None and encoded is not None:
                 yield QualityRecord(dataset_id, "NumberOfInstances", float(rows))
                 yield QualityRecord(dataset_id, "OboeEncodedFeatures", float(encoded))
         error_values = errors.to_numpy()

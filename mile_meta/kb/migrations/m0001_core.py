@@ -6,7 +6,7 @@ import sqlite_utils
 
 
 def upgrade(db: sqlite_utils.Database) -> None:
-    db["sources"].create(
+    db.table("sources").create(
         {
             "name": str,
             "version": str,
@@ -19,7 +19,7 @@ def upgrade(db: sqlite_utils.Database) -> None:
         },
         pk="name",
     )
-    db["datasets"].create(
+    db.table("datasets").create(
         {
             "dataset_id": str,
             "name": str,
@@ -30,15 +30,15 @@ def upgrade(db: sqlite_utils.Database) -> None:
         },
         pk="dataset_id",
     )
-    db["dataset_origins"].create(
+    db.table("dataset_origins").create(
         {"dataset_id": str, "source": str, "origin_key": str},
         pk=("dataset_id", "source", "origin_key"),
     )
-    db["qualities"].create(
+    db.table("qualities").create(
         {"dataset_id": str, "source": str, "name": str, "value": float},
         pk=("dataset_id", "source", "name"),
     )
-    db["tasks"].create(
+    db.table("tasks").create(
         {
             "task_id": str,
             "dataset_id": str,
@@ -51,7 +51,7 @@ def upgrade(db: sqlite_utils.Database) -> None:
         },
         pk="task_id",
     )
-    db["pipelines"].create(
+    db.table("pipelines").create(
         {
             "pipeline_id": str,
             "spec_json": str,
@@ -61,11 +61,11 @@ def upgrade(db: sqlite_utils.Database) -> None:
         },
         pk="pipeline_id",
     )
-    db["pipeline_origins"].create(
+    db.table("pipeline_origins").create(
         {"pipeline_id": str, "source": str, "origin_key": str},
         pk=("source", "origin_key"),
     )
-    db["evaluations"].create(
+    db.table("evaluations").create(
         {
             "evaluation_id": str,
             "source": str,
@@ -85,18 +85,18 @@ def upgrade(db: sqlite_utils.Database) -> None:
         },
         pk="evaluation_id",
     )
-    db["kb_meta"].create({"key": str, "value": str}, pk="key")
+    db.table("kb_meta").create({"key": str, "value": str}, pk="key")
 
-    db["datasets"].create_index(["openml_id"])
-    db["datasets"].create_index(["name"])
-    db["dataset_origins"].create_index(["source"])
-    db["qualities"].create_index(["name"])
-    db["qualities"].create_index(["source"])
-    db["tasks"].create_index(["dataset_id"])
-    db["pipelines"].create_index(["family"])
-    db["pipeline_origins"].create_index(["pipeline_id"])
+    db.table("datasets").create_index(["openml_id"])
+    db.table("datasets").create_index(["name"])
+    db.table("dataset_origins").create_index(["source"])
+    db.table("qualities").create_index(["name"])
+    db.table("qualities").create_index(["source"])
+    db.table("tasks").create_index(["dataset_id"])
+    db.table("pipelines").create_index(["family"])
+    db.table("pipeline_origins").create_index(["pipeline_id"])
     # "best pipelines for dataset X under metric M" is the hot query: a covering index.
-    db["evaluations"].create_index(["dataset_id", "metric", "value"])
-    db["evaluations"].create_index(["pipeline_id", "metric"])
-    db["evaluations"].create_index(["source"])
-    db["evaluations"].create_index(["task_id"])
+    db.table("evaluations").create_index(["dataset_id", "metric", "value"])
+    db.table("evaluations").create_index(["pipeline_id", "metric"])
+    db.table("evaluations").create_index(["source"])
+    db.table("evaluations").create_index(["task_id"])
