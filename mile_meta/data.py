@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from mile_meta.errors import DataError
 
-__all__ = ["Dataset", "dataset_from_frame", "load_dataset"]
+__all__ = ["Dataset", "as_dataset", "dataset_from_frame", "load_dataset"]
 
 _TASK_TYPES = ("binary", "multiclass", "regression")
 
@@ -83,6 +85,22 @@ def load_dataset(
     )
 
 
+def as_dataset(
+    data: Dataset | str | Path | pd.DataFrame,
+    target: str | None,
+    task_type: str | None = None,
+) -> Dataset:
+    """A :class:`Dataset` from what the public functions accept: a file, a frame with the
+    name of its ``target`` column, or a :class:`Dataset` (returned as is)."""
+    if isinstance(data, Dataset):
+        return data
+    if target is None:
+        raise DataError("pass the target column name (target=...) with a file or a frame")
+    if isinstance(data, pd.DataFrame):
+        return dataset_from_frame(data, target, task_type=task_type)
+    return load_dataset(data, target, task_type=task_type)
+
+
 def dataset_from_frame(
     frame: pd.DataFrame,
     target: str,
@@ -104,10 +122,17 @@ def dataset_from_frame(
             )
         )
         raise DataError(f"target column {target!r} not found; {hint}")
+    if len(frame) == 0:
+        raise DataError(f"{name} has a header but no rows; pass a file with data rows")
     labels = frame[target]
     known = labels.notna()
     if not known.any():
         raise DataError(f"target column {target!r} is empty; pick a column with values")
+    if not known.all():
+        warnings.warn(
+            f"{int((~known).sum())} of {len(frame)} rows have no {target!r} value and are left out",
+            stacklevel=2,
+        )
     features = frame.drop(columns=[target]).loc[known].reset_index(drop=True)
     labels = labels.loc[known].reset_index(drop=True)
     if features.shape[1] == 0:
@@ -129,12 +154,24 @@ def dataset_from_frame(
             )
         if task_type is None:
             inferred = "binary" if n_classes == 2 else "multiclass"
+        elif task_type == "binary" and n_classes != 2:
+            raise DataError(
+                f"target {target!r} has {n_classes} classes, not 2; pass --task multiclass "
+                "(task_type='multiclass') or leave the task type out"
+            )
     else:
         labels = pd.to_numeric(labels, errors="coerce")
         if labels.isna().any():
             raise DataError(
                 f"target {target!r} is not numeric, so it cannot be regressed; pass --task binary or multiclass"
             )
+        if not np.isfinite(labels.to_numpy(dtype=float)).all():
+            raise DataError(f"target {target!r} holds infinite values; replace or drop those rows")
+    numeric = features.select_dtypes(include="number").columns
+    if len(numeric) and np.isinf(features[numeric].to_numpy(dtype=float, na_value=np.nan)).any():
+        # Imputers reject infinity; the meta-features already read it as missing.
+        features = features.copy()
+        features[numeric] = features[numeric].replace([np.inf, -np.inf], np.nan)
     # Columns named like pandas' index dumps carry no information about the rows.
     unnamed = [c for c in features.columns if str(c).startswith("Unnamed: ")]
     if unnamed and len(unnamed) < features.shape[1]:

@@ -8,8 +8,10 @@ preprocessing with one already evaluated on the same data skips that work.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import os
 import time
 import warnings
 from collections import OrderedDict
@@ -18,7 +20,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 from sklearn.base import clone
 from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.pipeline import Pipeline
@@ -26,7 +27,7 @@ from sklearn.pipeline import Pipeline
 from mile_meta import __version__
 from mile_meta.data import Dataset
 from mile_meta.errors import MileMetaError
-from mile_meta.metrics import Metric, default_metric, resolve_metric
+from mile_meta.metrics import METRICS, Metric, default_metric, resolve_metric
 from mile_meta.pipelines import PipelineSpec, build_pipeline, component_info, family_of, make_spec
 from mile_meta.records import (
     DatasetRecord,
@@ -84,15 +85,41 @@ class FoldCache:
     """Transformed train/test folds keyed by data, split and preprocessing steps.
 
     In memory (bounded by ``max_entries``) and, with ``folder``, on disk as ``.npz`` files so a
-    later process (the next ``mile-meta evaluate``) reuses them too.
+    later process (the next ``mile-meta evaluate``) reuses them too. The folder holds copies
+    of the user's data, so it is kept under ``max_disk_bytes``: opening the cache removes the
+    least recently used files beyond that.
     """
 
-    def __init__(self, folder: Path | None = None, max_entries: int = 64) -> None:
+    def __init__(
+        self,
+        folder: Path | None = None,
+        max_entries: int = 64,
+        *,
+        max_disk_bytes: int = 1 << 30,
+    ) -> None:
         self.folder = folder
         self.max_entries = max_entries
+        self.max_disk_bytes = max_disk_bytes
         self._memory: OrderedDict[str, tuple[Any, Any, float]] = OrderedDict()
         self.hits = 0
         self.misses = 0
+        if folder is not None and folder.is_dir():
+            self._prune(folder)
+
+    def _prune(self, folder: Path) -> None:
+        files = []
+        for path in folder.glob("*.npz"):
+            try:
+                stat = path.stat()
+            except OSError:  # removed by another process meanwhile
+                continue
+            files.append((stat.st_mtime, stat.st_size, path))
+        total = sum(size for _, size, _ in files)
+        for _, size, path in sorted(files):
+            if total <= self.max_disk_bytes:
+                break
+            path.unlink(missing_ok=True)
+            total -= size
 
     @staticmethod
     def key(fingerprint: str, split: str, preprocessing: tuple[Any, ...]) -> str:
@@ -115,6 +142,8 @@ class FoldCache:
                 except (OSError, ValueError, KeyError):
                     path.unlink(missing_ok=True)
                 else:
+                    with contextlib.suppress(OSError):
+                        os.utime(path)  # recently used: the last to be pruned
                     self._remember(key, entry)
                     self.hits += 1
                     return entry
@@ -152,9 +181,11 @@ def resolve_pipeline(
     text = reference.strip()
     if text.startswith("{"):
         try:
-            return PipelineSpec.from_json(text)
+            spec = PipelineSpec.from_json(text)
         except ValueError as error:
             raise MileMetaError(f"pipeline JSON is not a spec ({error})") from error
+        _build(spec, 0)  # a misspelt component or hyperparameter fails here, before any fit
+        return spec
     if kb is not None:
         row = kb.db.execute(
             "SELECT spec_json, runnable FROM pipelines WHERE pipeline_id = ?", [text]
@@ -180,8 +211,26 @@ def resolve_pipeline(
         ) from None
 
 
+def _build(spec: PipelineSpec, seed: int) -> Any:
+    try:
+        return build_pipeline(spec, random_state=seed)
+    except (ValueError, TypeError) as error:
+        raise MileMetaError(
+            f"pipeline {spec.estimator.component} cannot be built ({_first_line(error)}); "
+            "check its components and hyperparameters"
+        ) from error
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
 def _check_task(spec: PipelineSpec, task_type: str) -> None:
-    kind = component_info(spec.estimator.component).kind
+    try:
+        kind = component_info(spec.estimator.component).kind
+    except ValueError as error:
+        raise MileMetaError(str(error)) from None
     wanted = "regressor" if task_type == "regression" else "classifier"
     if kind != wanted:
         raise MileMetaError(
@@ -248,6 +297,11 @@ def score_predictions(metric: Metric, estimator: Any, X: Any, y: Any) -> float:
 def _splits(dataset: Dataset, n_folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
     y = dataset.target
     if dataset.task_type == "regression":
+        if len(y) < n_folds:
+            raise MileMetaError(
+                f"{dataset.name} has {len(y)} rows, fewer than the {n_folds} folds; "
+                "pass a smaller --cv or more rows"
+            )
         splitter: Any = KFold(n_splits=n_folds, shuffle=True, random_state=seed)
         return list(splitter.split(dataset.frame))
     smallest = int(y.value_counts().min())
@@ -257,6 +311,39 @@ def _splits(dataset: Dataset, n_folds: int, seed: int) -> list[tuple[np.ndarray,
         )
     splitter = StratifiedKFold(n_splits=min(n_folds, smallest), shuffle=True, random_state=seed)
     return list(splitter.split(dataset.frame, y))
+
+
+def _run_fold(
+    template: Pipeline,
+    metric: Metric,
+    X: Any,
+    y: Any,
+    train: np.ndarray,
+    test: np.ndarray,
+    cache: FoldCache | None,
+    key: str,
+) -> tuple[float, float, bool]:
+    """Fit and score one fold: (score, seconds to preprocess and fit, preprocessing cached)."""
+    entry = cache.get(key) if cache is not None else None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if entry is not None:
+            X_train, X_test, preprocessing_seconds = entry
+        else:
+            started = time.perf_counter()
+            preprocessor = Pipeline([(name, clone(step)) for name, step in template.steps[:-1]])
+            X_train = preprocessor.fit_transform(X.iloc[train], y.iloc[train])
+            X_test = preprocessor.transform(X.iloc[test])
+            preprocessing_seconds = time.perf_counter() - started
+            if cache is not None:
+                cache.put(key, X_train, X_test, preprocessing_seconds)
+        # fit time excludes the cache's disk write, includes the (cached) preprocessing
+        started = time.perf_counter()
+        estimator = clone(template.steps[-1][1])
+        estimator.fit(X_train, y.iloc[train])
+        fit_seconds = time.perf_counter() - started + preprocessing_seconds
+        score = score_predictions(metric, estimator, X_test, y.iloc[test])
+    return score, fit_seconds, entry is not None
 
 
 def evaluate_pipeline(
@@ -283,7 +370,7 @@ def evaluate_pipeline(
     if dataset.task_type not in chosen.task_types:
         raise MileMetaError(
             f"metric {chosen.name} does not apply to {dataset.task_type} tasks; use one of "
-            + ", ".join(m for m, info in _metrics().items() if dataset.task_type in info.task_types)
+            + ", ".join(m for m, info in METRICS.items() if dataset.task_type in info.task_types)
         )
     if cv < 2:
         raise MileMetaError(f"--cv must be at least 2, got {cv}")
@@ -297,37 +384,29 @@ def evaluate_pipeline(
             path=dataset.path,
         )
     folds = _splits(working, cv, seed)
-    template = build_pipeline(spec, random_state=seed)
-    preprocessing_steps = template.steps[:-1]
+    template = _build(spec, seed)
     X, y = working.frame, working.target
     scores: list[float] = []
     fit_times: list[float] = []
     cached = 0
     for index, (train, test) in enumerate(folds):
-        fold_started = time.perf_counter()
         key = FoldCache.key(
             working.fingerprint, f"{cv}:{seed}:{index}:{len(y)}", spec.preprocessing
         )
-        entry = cache.get(key) if cache is not None else None
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            if entry is not None:
-                X_train, X_test, preprocessing_seconds = entry
-                cached += 1
-            else:
-                prep_started = time.perf_counter()
-                preprocessor = Pipeline([(name, clone(step)) for name, step in preprocessing_steps])
-                X_train = preprocessor.fit_transform(X.iloc[train], y.iloc[train])
-                X_test = preprocessor.transform(X.iloc[test])
-                preprocessing_seconds = time.perf_counter() - prep_started
-                if cache is not None:
-                    cache.put(key, X_train, X_test, preprocessing_seconds)
-            estimator = clone(template.steps[-1][1])
-            estimator.fit(X_train, y.iloc[train])
-            fit_times.append(
-                time.perf_counter() - fold_started + (preprocessing_seconds if entry else 0.0)
+        try:
+            score, fit_seconds, from_cache = _run_fold(
+                template, chosen, X, y, train, test, cache, key
             )
-            scores.append(score_predictions(chosen, estimator, X_test, y.iloc[test]))
+        except (MemoryError, MileMetaError):
+            raise
+        except Exception as error:  # the estimator's own words, on one line
+            raise MileMetaError(
+                f"{spec.estimator.component} failed on fold {index + 1} of {len(folds)} "
+                f"({_first_line(error)}); try another pipeline or check the data"
+            ) from error
+        scores.append(score)
+        fit_times.append(fit_seconds)
+        cached += from_cache
     result = EvaluationResult(
         pipeline_id=spec.pipeline_id,
         spec=spec,
@@ -349,12 +428,6 @@ def evaluate_pipeline(
     if kb is not None and record:
         record_local_runs(kb, dataset, [result])
     return result
-
-
-def _metrics() -> dict[str, Metric]:
-    from mile_meta.metrics import METRICS
-
-    return METRICS
 
 
 def _local_dataset_records(dataset: Dataset) -> list[Record]:
@@ -436,19 +509,3 @@ def record_local_runs(kb: KnowledgeBase, dataset: Dataset, results: list[Evaluat
     with kb.transaction():
         kb.write_records(records, LOCAL_SOURCE)
         kb.record_source(info, kb.source_counts(LOCAL_SOURCE))
-
-
-def results_frame(results: list[EvaluationResult]) -> pd.DataFrame:
-    return pd.DataFrame(
-        [
-            {
-                "pipeline_id": r.pipeline_id,
-                "family": r.family,
-                "metric": r.metric,
-                "mean": r.mean,
-                "std": r.std,
-                "fit_seconds": r.fit_seconds,
-            }
-            for r in results
-        ]
-    )

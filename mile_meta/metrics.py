@@ -15,6 +15,8 @@ __all__ = ["METRICS", "Metric", "default_metric", "resolve_metric"]
 
 @dataclass(frozen=True)
 class Metric:
+    """A performance measure: OpenML's name, its direction and the tasks it applies to."""
+
     name: str
     higher_is_better: bool
     task_types: tuple[str, ...]

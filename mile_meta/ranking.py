@@ -68,6 +68,9 @@ def knowledge_base_metric(kb: KnowledgeBase, metric: Metric) -> str:
 
 @dataclass(frozen=True)
 class RankedItem:
+    """A ranked pipeline: predicted score with a 10-90 % interval (the user's metric unit),
+    expected fit seconds on data of this size, and the datasets behind the prediction."""
+
     pipeline_id: str
     spec: PipelineSpec
     family: str
@@ -81,6 +84,8 @@ class RankedItem:
 
 @dataclass(frozen=True)
 class RankedList:
+    """Pipelines best first, with the stored metric they were ranked by and the learner."""
+
     items: tuple[RankedItem, ...]
     knowledge_base_metric: str
     meta_learner: str
@@ -88,6 +93,8 @@ class RankedList:
 
 @dataclass(frozen=True)
 class NearDataset:
+    """A knowledge-base dataset near the user's, by distance between scaled meta-features."""
+
     dataset_id: str
     dataset_name: str
     distance: float
@@ -245,13 +252,10 @@ def _runnable_pipelines(
     for pipeline_id, spec_json, pipeline_task, origin_key in rows:
         if pipeline_id not in wanted:
             continue
+        # Binary and multiclass pipelines serve each other: the same classifiers run on
+        # both, and a corpus rarely says which one it evaluated them on.
         kind = "regression" if pipeline_task == "regression" else "classification"
-        if pipeline_task and kind != wanted_task and pipeline_task not in ("binary", "multiclass"):
-            continue
-        if (
-            pipeline_task in ("binary", "multiclass", "classification")
-            and wanted_task == "regression"
-        ):
+        if pipeline_task and kind != wanted_task:
             continue
         result[pipeline_id] = (spec_json, origin_key or "")
     return result

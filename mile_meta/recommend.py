@@ -9,16 +9,17 @@ with what was observed (adaptive mode).
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from mile_meta.data import Dataset, dataset_from_frame, load_dataset
-from mile_meta.errors import MileMetaError
+from mile_meta.data import Dataset, as_dataset
+from mile_meta.errors import KnowledgeBaseError, MileMetaError
 from mile_meta.metalearners import Evidence
 from mile_meta.metrics import Metric, default_metric, resolve_metric
 from mile_meta.pipelines import PipelineSpec
@@ -55,6 +56,9 @@ class Recommendation:
 
 @dataclass(frozen=True)
 class RecommendationReport:
+    """The ranking for one dataset: recommendations best first, the meta-features they were
+    ranked from, and the probes run on the user's data (``recommend(probe=N)``)."""
+
     dataset_name: str
     task_type: str
     metric: str
@@ -65,30 +69,103 @@ class RecommendationReport:
     meta_learner: str
     seconds: float
     excluded_datasets: tuple[str, ...] = ()
-    probes: tuple[Any, ...] = field(default=())  # EvaluationResult of each probe
+    probes: tuple[EvaluationResult, ...] = field(default=())
+    # (pipeline id, first line of the error) of each probe that failed on the user's data
+    failed_probes: tuple[tuple[str, str], ...] = field(default=())
 
     def best(self) -> Recommendation:
+        """The first recommendation (a report always holds at least one)."""
         return self.recommendations[0]
 
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (what ``mile-meta recommend --json`` and the HTTP service print)."""
+        return {
+            "dataset": self.dataset_name,
+            "task_type": self.task_type,
+            "metric": self.metric,
+            "higher_is_better": self.higher_is_better,
+            "knowledge_base_metric": self.knowledge_base_metric,
+            "meta_learner": self.meta_learner,
+            "seconds": self.seconds,
+            "excluded_datasets": list(self.excluded_datasets),
+            "recommendations": [
+                {
+                    "rank": r.rank,
+                    "pipeline_id": r.pipeline_id,
+                    "family": r.family,
+                    "origin_key": r.origin_key,
+                    "description": r.spec.describe(),
+                    "spec": r.spec.to_dict(),
+                    "predicted_score": r.predicted_score,
+                    "interval": [r.lower, r.upper],
+                    "expected_fit_seconds": r.expected_fit_seconds,
+                    "observed_score": r.observed_score,
+                    "evidence": [
+                        {
+                            "dataset_id": e.dataset_id,
+                            "dataset_name": e.dataset_name,
+                            "distance": e.distance,
+                            "score": e.observed_score,
+                            "rank_on_dataset": e.rank_on_dataset,
+                        }
+                        for e in r.evidence
+                    ],
+                }
+                for r in self.recommendations
+            ],
+            "probes": [
+                {
+                    "pipeline_id": p.pipeline_id,
+                    "mean": p.mean,
+                    "std": p.std,
+                    "fit_seconds": p.fit_seconds,
+                }
+                for p in self.probes
+            ],
+            "failed_probes": [
+                {"pipeline_id": pipeline_id, "error": error}
+                for pipeline_id, error in self.failed_probes
+            ],
+            "meta_features": dict(self.meta_features),
+        }
 
-def _as_dataset(
-    data: Dataset | str | Path | pd.DataFrame, target: str | None, task_type: str | None
-) -> Dataset:
-    if isinstance(data, Dataset):
-        return data
-    if target is None:
-        raise MileMetaError("pass the target column name (target=...) with a file or a frame")
-    if isinstance(data, pd.DataFrame):
-        return dataset_from_frame(data, target, task_type=task_type)
-    return load_dataset(data, target, task_type=task_type)
+
+def task_type_from_metafeatures(meta_features: Mapping[str, float]) -> str:
+    """``binary`` or ``multiclass`` from OpenML's ``NumberOfClasses``; regression has no
+    such quality, so it must be named."""
+    classes = meta_features.get("NumberOfClasses")
+    if classes is None or not math.isfinite(float(classes)) or float(classes) < 2:
+        raise MileMetaError(
+            "cannot tell the task type from these meta-features; pass task_type="
+            "'binary', 'multiclass' or 'regression'"
+        )
+    return "binary" if float(classes) == 2 else "multiclass"
 
 
-def _normalise_exclusions(exclude: Sequence[str | int]) -> tuple[str, ...]:
+def resolve_exclusions(kb: KnowledgeBase, exclude: Sequence[str | int]) -> tuple[str, ...]:
+    """Knowledge-base dataset ids for ``exclude``: OpenML ids (``31``), dataset ids
+    (``openml:31``) or dataset names (``credit-g``).
+
+    An id the knowledge base does not hold excludes nothing and is kept as given (a
+    benchmark excludes a dataset's own id whether or not it is known), but a name must
+    match: a mistyped name would silently leak the dataset it meant into the ranking.
+    """
     result = []
     for item in exclude:
         text = str(item).strip()
-        result.append(f"openml:{int(text)}" if text.isdigit() else text)
-    return tuple(result)
+        if text.isdigit():
+            result.append(f"openml:{int(text)}")
+        elif ":" in text:
+            result.append(text)
+        else:
+            try:
+                result.append(kb.resolve_dataset(text))
+            except KnowledgeBaseError:
+                raise KnowledgeBaseError(
+                    f"--exclude-dataset {text!r} names no dataset of the knowledge base; "
+                    "pass an OpenML id (e.g. 31), a dataset id (openml:31) or an exact name"
+                ) from None
+    return tuple(dict.fromkeys(result))
 
 
 def recommend(
@@ -116,7 +193,7 @@ def recommend(
     from mile_meta.metafeatures import compute_metafeatures
 
     started = time.perf_counter()
-    dataset = _as_dataset(data, target, task_type)
+    dataset = as_dataset(data, target, task_type)
     chosen = resolve_metric(metric) if metric else default_metric(dataset.task_type)
     if dataset.task_type not in chosen.task_types:
         raise MileMetaError(f"metric {chosen.name} does not apply to a {dataset.task_type} task")
@@ -163,6 +240,7 @@ def recommend(
         seconds=time.perf_counter() - started,
         excluded_datasets=tuple(d for d in report.excluded_datasets if d != dataset.dataset_id),
         probes=tuple(probes),
+        failed_probes=report.failed_probes,
     )
 
 
@@ -181,6 +259,7 @@ def _probe_and_rerank(
 
     cache = FoldCache()
     probes: list[EvaluationResult] = []
+    failed: list[tuple[str, str]] = []
     observed: dict[str, float] = {}
     for recommendation in report.recommendations[:probe]:
         try:
@@ -194,7 +273,8 @@ def _probe_and_rerank(
                 record=record,
                 cache=cache,
             )
-        except Exception:  # a pipeline that fails on this data is skipped, not fatal
+        except MileMetaError as error:  # a pipeline that fails on this data is skipped
+            failed.append((recommendation.pipeline_id, str(error).splitlines()[0]))
             continue
         probes.append(result)
         observed[result.pipeline_id] = result.mean
@@ -208,7 +288,7 @@ def _probe_and_rerank(
         observed=observed,
         dataset_name=dataset.name,
     )
-    return reranked, probes
+    return replace(reranked, failed_probes=tuple(failed)), probes
 
 
 def recommend_from_metafeatures(
@@ -231,7 +311,7 @@ def recommend_from_metafeatures(
 
     started = time.perf_counter()
     chosen = resolve_metric(metric) if metric else default_metric(task_type)
-    excluded = _normalise_exclusions(exclude_datasets)
+    excluded = resolve_exclusions(kb, exclude_datasets)
     ranked = rank_pipelines(
         kb,
         chosen,

@@ -7,7 +7,7 @@ in the metric's own unit; ``higher_is_better`` says which way is good).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 __all__ = [
@@ -74,6 +74,8 @@ class QualityRecord:
 
 @dataclass(frozen=True)
 class TaskRecord:
+    """An evaluation task on a dataset (OpenML's: target, estimation procedure, metric)."""
+
     task_id: str
     dataset_id: str
     task_type: TaskType | str
@@ -122,7 +124,6 @@ class EvaluationRecord:
     value_std: float | None = None
     repeats: int | None = None
     run_key: str = ""  # the source's own id for the run (OpenML run id, ...)
-    extra: tuple[tuple[str, str], ...] = field(default=())
 
     def __post_init__(self) -> None:
         if not math.isfinite(self.value):

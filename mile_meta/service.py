@@ -11,8 +11,10 @@ unsupported content type, 422 invalid request (missing target, unknown metric or
 
 from __future__ import annotations
 
+import contextlib
 import json
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
 
@@ -278,8 +280,13 @@ async def _parse_upload(request: Request) -> _Upload:
     filename = upload.filename or "upload.csv"
     suffix = "".join(Path(filename).suffixes) or ".csv"
     with tempfile.NamedTemporaryFile(suffix=suffix, delete=False) as handle:
-        while chunk := await upload.read(1024 * 1024):
-            handle.write(chunk)
+        try:
+            while chunk := await upload.read(1024 * 1024):
+                handle.write(chunk)
+        except BaseException:  # over the size limit or a dropped connection: keep no copy
+            handle.close()
+            Path(handle.name).unlink(missing_ok=True)
+            raise
     fields: dict[str, Any] = {
         "path": handle.name,
         "target": target,
@@ -300,49 +307,57 @@ async def _parse_upload(request: Request) -> _Upload:
 
 
 def _recommend(parsed: RecommendRequest | _Upload, open_kb: Any) -> dict[str, Any]:
-    from mile_meta.cli.recommend import report_to_dict
     from mile_meta.data import load_dataset
-    from mile_meta.recommend import recommend, recommend_from_metafeatures
+    from mile_meta.recommend import (
+        recommend,
+        recommend_from_metafeatures,
+        task_type_from_metafeatures,
+    )
 
-    with open_kb() as kb:
+    with _removing_upload(parsed), open_kb() as kb:
         if isinstance(parsed, _Upload):
-            try:
-                dataset = load_dataset(
-                    parsed.path, parsed.target, task_type=parsed.task_type, name=parsed.name
-                )
-                report = recommend(
-                    dataset,
-                    kb=kb,
-                    metric=parsed.metric,
-                    top=parsed.top,
-                    exclude_datasets=parsed.exclude_datasets,
-                    record_probes=False,
-                )
-            finally:
-                Path(parsed.path).unlink(missing_ok=True)
+            dataset = load_dataset(
+                parsed.path, parsed.target, task_type=parsed.task_type, name=parsed.name
+            )
+            report = recommend(
+                dataset,
+                kb=kb,
+                metric=parsed.metric,
+                top=parsed.top,
+                exclude_datasets=parsed.exclude_datasets,
+                record_probes=False,
+            )
         else:
-            from mile_meta.priors._prior import _infer_task_type
-
             report = recommend_from_metafeatures(
                 parsed.meta_features,
-                parsed.task_type or _infer_task_type(parsed.meta_features),
+                parsed.task_type or task_type_from_metafeatures(parsed.meta_features),
                 kb=kb,
                 metric=parsed.metric,
                 top=parsed.top,
                 exclude_datasets=parsed.exclude_datasets,
                 dataset_name=parsed.dataset_name,
             )
-    return report_to_dict(report)
+    return report.to_dict()
+
+
+@contextlib.contextmanager
+def _removing_upload(parsed: RecommendRequest | _Upload) -> Iterator[None]:
+    """The uploaded copy of the user's data lives only as long as the request, whatever fails."""
+    try:
+        yield
+    finally:
+        if isinstance(parsed, _Upload):
+            Path(parsed.path).unlink(missing_ok=True)
 
 
 def _priors(parsed: RecommendRequest | _Upload, open_kb: Any) -> dict[str, Any]:
     from mile_meta.priors import build_prior, exporter
 
     format_name = parsed.format if isinstance(parsed, _Upload | PriorsRequest) else "json"
-    chosen = exporter(format_name)  # an unknown format fails before any work
-    with open_kb() as kb:
-        if isinstance(parsed, _Upload):
-            try:
+    with _removing_upload(parsed):
+        chosen = exporter(format_name)  # an unknown format fails before any work
+        with open_kb() as kb:
+            if isinstance(parsed, _Upload):
                 prior = build_prior(
                     parsed.path,
                     parsed.target,
@@ -353,18 +368,16 @@ def _priors(parsed: RecommendRequest | _Upload, open_kb: Any) -> dict[str, Any]:
                     exclude_datasets=parsed.exclude_datasets,
                     name=parsed.name,
                 )
-            finally:
-                Path(parsed.path).unlink(missing_ok=True)
-        else:
-            prior = build_prior(
-                parsed.meta_features,
-                kb=kb,
-                metric=parsed.metric,
-                top=parsed.top,
-                task_type=parsed.task_type,
-                exclude_datasets=parsed.exclude_datasets,
-                name=parsed.dataset_name,
-            )
+            else:
+                prior = build_prior(
+                    parsed.meta_features,
+                    kb=kb,
+                    metric=parsed.metric,
+                    top=parsed.top,
+                    task_type=parsed.task_type,
+                    exclude_datasets=parsed.exclude_datasets,
+                    name=parsed.dataset_name,
+                )
     exported = chosen.export(prior)
     payload = exported.payload()
     if format_name != "json":

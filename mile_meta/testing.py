@@ -30,13 +30,16 @@ def check_source_contract(source: Source, *, limit: int | None = None) -> dict[s
     ``limit`` stops after that many records (for large sources in quick tests).
     """
     info = source.info()
-    assert info.name == source.name, "info().name must equal the class' name"
-    assert info.version and info.licence, "a source names its version and licence"
+    _require(info.name == source.name, "info().name must equal the class' name")
+    _require(info.version and info.licence, "a source names its version and licence")
     for file_name, digest in info.files:
-        assert file_name, "every file read is named"
-        assert _SHA256.match(digest), f"{file_name}: sha256 must be 64 hex digits"
+        _require(file_name, "every file read is named")
+        _require(_SHA256.match(digest), f"{file_name}: sha256 must be 64 hex digits")
     counts = _check_records(source.records(), limit)
-    assert counts["datasets"] > 0 and counts["pipelines"] > 0 and counts["evaluations"] > 0
+    _require(
+        counts["datasets"] > 0 and counts["pipelines"] > 0 and counts["evaluations"] > 0,
+        "a source yields datasets, pipelines and evaluations",
+    )
     return counts
 
 
@@ -52,22 +55,31 @@ def _check_records(records: Iterable[Record], limit: int | None) -> dict[str, in
             counts["datasets"] += 1
         elif isinstance(record, PipelineRecord):
             pipelines.add(record.pipeline_id)
-            assert record.family, f"pipeline {record.pipeline_id} has no family"
+            _require(record.family, f"pipeline {record.pipeline_id} has no family")
             counts["pipelines"] += 1
         elif isinstance(record, QualityRecord):
-            assert record.dataset_id in datasets, f"quality of unknown dataset {record.dataset_id}"
+            _require(
+                record.dataset_id in datasets, f"quality of unknown dataset {record.dataset_id}"
+            )
             counts["qualities"] += 1
         elif isinstance(record, TaskRecord):
-            assert record.dataset_id in datasets, f"task of unknown dataset {record.dataset_id}"
+            _require(record.dataset_id in datasets, f"task of unknown dataset {record.dataset_id}")
             counts["tasks"] += 1
         elif isinstance(record, EvaluationRecord):
-            assert record.dataset_id in datasets, (
-                f"evaluation of unknown dataset {record.dataset_id}"
+            _require(
+                record.dataset_id in datasets, f"evaluation of unknown dataset {record.dataset_id}"
             )
-            assert record.pipeline_id in pipelines, (
-                f"evaluation of unknown pipeline {record.pipeline_id}"
+            _require(
+                record.pipeline_id in pipelines,
+                f"evaluation of unknown pipeline {record.pipeline_id}",
             )
             counts["evaluations"] += 1
         else:
             raise AssertionError(f"not a knowledge-base record: {type(record).__name__}")
     return counts
+
+
+def _require(condition: object, message: str) -> None:
+    # not `assert`: the contract must hold under `python -O` too
+    if not condition:
+        raise AssertionError(message)

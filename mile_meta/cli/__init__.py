@@ -8,8 +8,8 @@ command called ``command``; modules are imported only when their command runs, s
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import sys
+import warnings
 from typing import Any
 
 import click
@@ -34,16 +34,12 @@ _COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
-def _available(module: str) -> bool:
-    return importlib.util.find_spec(module) is not None
-
-
 class _LazyGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(name for name, (module, _) in _COMMANDS.items() if _available(module))
+        return sorted(_COMMANDS)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        if cmd_name not in _COMMANDS or not _available(_COMMANDS[cmd_name][0]):
+        if cmd_name not in _COMMANDS:
             return None
         module = importlib.import_module(_COMMANDS[cmd_name][0])
         command: click.Command = module.command
@@ -72,6 +68,14 @@ def main() -> None:
     Example:
       mile-meta recommend data.csv --target y
     """
+    # a warning for the user (e.g. rows left out) reads as one line, not a source listing
+    warnings.formatwarning = _one_line_warning
+
+
+def _one_line_warning(
+    message: Warning | str, category: type[Warning], *args: Any, **kwargs: Any
+) -> str:
+    return f"warning: {message}\n"
 
 
 if __name__ == "__main__":  # pragma: no cover

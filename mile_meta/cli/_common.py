@@ -74,8 +74,9 @@ def exclude_dataset_option(dest: str = "exclude") -> Callable[[F], F]:
         "--exclude-dataset",
         dest,
         multiple=True,
-        help="Knowledge-base dataset to ignore (OpenML id or id; repeatable), e.g. your own "
-        "data when the knowledge base already holds it, or for leakage-free tests.",
+        help="Knowledge-base dataset to ignore: an OpenML id (31), a dataset id (openml:31) or "
+        "a name (credit-g); repeatable. E.g. your own data when the knowledge base already "
+        "holds it, or for leakage-free tests.",
     )
 
 
@@ -99,6 +100,7 @@ def _default(value: Any) -> Any:
 
 
 def echo_json(payload: Any) -> None:
+    """Print ``payload`` as strict JSON (numpy values converted, NaN refused)."""
     click.echo(json.dumps(payload, indent=2, default=_default, allow_nan=False))
 
 
@@ -118,21 +120,7 @@ def open_knowledge_base(kb_path: Path | None, *, must_exist: bool = True) -> Any
 
 def ensure_default_knowledge_base(kb_path: Path | None) -> None:
     """Build the default knowledge base if ``kb_path`` is None and it is not there yet."""
-    from mile_meta.config import default_kb_path
+    from mile_meta.kb import ensure_default_knowledge_base as ensure
 
-    if kb_path is None and not default_kb_path().exists():
-        _build_default_knowledge_base(default_kb_path())
-
-
-def _build_default_knowledge_base(path: Path) -> None:
-    """Build into a side file and move it in place, so an interrupted first run leaves no
-    half-built default that later runs would take for a finished one."""
-    from mile_meta.kb import build_knowledge_base
-
-    click.echo(f"building the default knowledge base at {path} (first run, about 30 s)", err=True)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
-    for leftover in (partial, *(partial.with_name(partial.name + s) for s in ("-wal", "-shm"))):
-        leftover.unlink(missing_ok=True)
-    build_knowledge_base(partial)
-    partial.replace(path)
+    if kb_path is None:
+        ensure(notify=lambda message: click.echo(message, err=True))

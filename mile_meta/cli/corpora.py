@@ -57,7 +57,11 @@ def fetch(sources: tuple[str, ...], cache: Path | None, out: Path | None) -> Non
 
 @command.command("info")
 @click.option(
-    "--corpora", "snapshot_dir", type=click.Path(file_okay=False, path_type=Path), default=None
+    "--corpora",
+    "snapshot_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Snapshot folder (default: $MILE_META_CORPORA or the checkout's corpora/).",
 )
 @json_option
 def info(snapshot_dir: Path | None, as_json: bool) -> None:

@@ -28,9 +28,21 @@ from mile_meta.cli._common import (
 )
 @metric_option
 @task_option
-@click.option("--cv", default=5, show_default=True, help="Number of cross-validation folds.")
+@click.option(
+    "--cv",
+    default=5,
+    show_default=True,
+    type=click.IntRange(min=2),
+    help="Number of cross-validation folds.",
+)
 @click.option("--seed", default=0, show_default=True, help="Seed of the folds and the estimator.")
 @click.option("--no-record", is_flag=True, help="Do not record the run in the knowledge base.")
+@click.option(
+    "--no-cache",
+    is_flag=True,
+    help="Keep no preprocessed folds on disk (by default they are reused by the next "
+    "evaluate, in the user cache folder, at most 1 GB).",
+)
 @kb_option
 @json_option
 def command(
@@ -42,6 +54,7 @@ def command(
     cv: int,
     seed: int,
     no_record: bool,
+    no_cache: bool,
     kb_path: Path | None,
     as_json: bool,
 ) -> None:
@@ -56,7 +69,7 @@ def command(
     from mile_meta.evaluate import FoldCache, evaluate_pipeline
 
     dataset = load_dataset(data, target, task_type=task_type)
-    cache = FoldCache(cache_dir() / "folds")
+    cache = FoldCache(None if no_cache else cache_dir() / "folds")
     with open_knowledge_base(kb_path) as kb:
         result = evaluate_pipeline(
             pipeline,

@@ -40,7 +40,10 @@ def command() -> None:
 def build(
     sources: tuple[str, ...], snapshot_dir: Path | None, kb_path: Path | None, as_json: bool
 ) -> None:
-    """Ingest the offline corpora into the knowledge base (idempotent, one transaction per source).
+    """Ingest the offline corpora into the knowledge base (idempotent).
+
+    A new file appears only once every source is in; an existing one is updated one
+    transaction per source.
 
     \b
     Example:
@@ -120,7 +123,13 @@ def show() -> None:
 
 @show.command("dataset")
 @click.argument("key")
-@click.option("--top", default=5, show_default=True, help="Best pipelines per metric.")
+@click.option(
+    "--top",
+    default=5,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Best pipelines per metric.",
+)
 @kb_option
 @json_option
 def show_dataset(key: str, top: int, kb_path: Path | None, as_json: bool) -> None:
@@ -179,7 +188,11 @@ def query(sql: str, kb_path: Path | None, as_json: bool) -> None:
     "--metric", default="balanced_error_rate", show_default=True, help="Metric to rank by."
 )
 @click.option(
-    "--top", default=1, show_default=True, help="Count a win when in the top N of a dataset."
+    "--top",
+    default=1,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Count a win when in the top N of a dataset.",
 )
 @kb_option
 @json_option
@@ -190,9 +203,19 @@ def components(metric: str, top: int, kb_path: Path | None, as_json: bool) -> No
     Example:
       mile-meta kb components --metric predictive_accuracy --top 3
     """
+    from mile_meta.errors import KnowledgeBaseError
     from mile_meta.kb import build_graph, component_wins
+    from mile_meta.metrics import resolve_metric
 
+    metric = resolve_metric(metric).name
     with open_knowledge_base(kb_path) as kb:
+        if not kb.db.execute(
+            "SELECT 1 FROM evaluations WHERE metric = ? LIMIT 1", [metric]
+        ).fetchone():
+            held = [row[0] for row in kb.db.execute("SELECT DISTINCT metric FROM evaluations")]
+            raise KnowledgeBaseError(
+                f"{kb.path} holds no {metric} results; use one of {', '.join(sorted(held))}"
+            )
         graph = build_graph(kb, metrics=[metric])
     wins = component_wins(graph, metric, top=top)
     if as_json:

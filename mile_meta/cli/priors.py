@@ -15,6 +15,7 @@ from mile_meta.cli._common import (
     target_option,
     task_option,
 )
+from mile_meta.errors import MileMetaError
 
 _FORMATS = ("optuna", "configspace", "flaml", "hyperopt", "raytune", "json")
 
@@ -30,7 +31,13 @@ _FORMATS = ("optuna", "configspace", "flaml", "hyperopt", "raytune", "json")
     show_default=True,
     help="Tool to export for.",
 )
-@click.option("--top", default=10, show_default=True, help="How many starting configurations.")
+@click.option(
+    "--top",
+    default=10,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="How many starting configurations.",
+)
 @metric_option
 @task_option
 @exclude_dataset_option()
@@ -75,6 +82,10 @@ def command(
     from mile_meta.priors import build_prior, exporter
 
     chosen = exporter(format_name)
+    if output is not None and not output.expanduser().parent.is_dir():
+        raise MileMetaError(
+            f"folder {output.expanduser().parent} does not exist; create it or pass another -o path"
+        )
     with open_knowledge_base(kb_path) as kb:
         prior = build_prior(
             data,
@@ -90,9 +101,16 @@ def command(
     if output is None:
         click.echo(text, nl=False)
     else:
+        output = output.expanduser()
         partial = output.with_name(output.name + ".partial")
-        partial.write_text(text)
-        partial.replace(output)  # never a half-written file
+        try:
+            partial.write_text(text)
+            partial.replace(output)  # never a half-written file
+        except OSError as error:
+            partial.unlink(missing_ok=True)
+            raise MileMetaError(
+                f"cannot write {output} ({error.strerror or error}); pass another -o path"
+            ) from None
     direction = "higher" if prior.higher_is_better else "lower"
     click.echo(
         f"{prior.dataset_name}: {prior.task_type}, {prior.metric} ({direction} is better); "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -18,73 +19,36 @@ from mile_meta.cli._common import (
     task_option,
 )
 
-
-def report_to_dict(report: object) -> dict[str, object]:
-    """JSON-ready form of a :class:`~mile_meta.recommend.RecommendationReport`."""
+if TYPE_CHECKING:
     from mile_meta.recommend import RecommendationReport
-
-    assert isinstance(report, RecommendationReport)
-    return {
-        "dataset": report.dataset_name,
-        "task_type": report.task_type,
-        "metric": report.metric,
-        "higher_is_better": report.higher_is_better,
-        "knowledge_base_metric": report.knowledge_base_metric,
-        "meta_learner": report.meta_learner,
-        "seconds": report.seconds,
-        "excluded_datasets": list(report.excluded_datasets),
-        "recommendations": [
-            {
-                "rank": r.rank,
-                "pipeline_id": r.pipeline_id,
-                "family": r.family,
-                "origin_key": r.origin_key,
-                "description": r.spec.describe(),
-                "spec": r.spec.to_dict(),
-                "predicted_score": r.predicted_score,
-                "interval": [r.lower, r.upper],
-                "expected_fit_seconds": r.expected_fit_seconds,
-                "observed_score": r.observed_score,
-                "evidence": [
-                    {
-                        "dataset_id": e.dataset_id,
-                        "dataset_name": e.dataset_name,
-                        "distance": e.distance,
-                        "score": e.observed_score,
-                        "rank_on_dataset": e.rank_on_dataset,
-                    }
-                    for e in r.evidence
-                ],
-            }
-            for r in report.recommendations
-        ],
-        "probes": [
-            {
-                "pipeline_id": p.pipeline_id,
-                "mean": p.mean,
-                "std": p.std,
-                "fit_seconds": p.fit_seconds,
-            }
-            for p in report.probes
-        ],
-        "meta_features": dict(report.meta_features),
-    }
 
 
 @click.command("recommend")
 @data_argument
 @target_option
-@click.option("--top", default=10, show_default=True, help="How many pipelines to list.")
+@click.option(
+    "--top",
+    default=10,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="How many pipelines to list.",
+)
 @metric_option
 @task_option
 @click.option(
     "--probe",
     default=0,
     show_default=True,
+    type=click.IntRange(min=0),
     help="Cross-validate the N best on your data and re-rank with what they scored (adaptive).",
 )
 @exclude_dataset_option()
 @click.option("--seed", default=0, show_default=True, help="Seed of the probes' folds.")
+@click.option(
+    "--no-record",
+    is_flag=True,
+    help="Keep the probes out of the knowledge base (they are recorded as local runs by default).",
+)
 @kb_option
 @json_option
 def command(
@@ -96,6 +60,7 @@ def command(
     probe: int,
     exclude: tuple[str, ...],
     seed: int,
+    no_record: bool,
     kb_path: Path | None,
     as_json: bool,
 ) -> None:
@@ -118,17 +83,15 @@ def command(
             probe=probe,
             exclude_datasets=exclude,
             seed=seed,
+            record_probes=not no_record,
         )
     if as_json:
-        echo_json(report_to_dict(report))
+        echo_json(report.to_dict())
         return
     _print_report(report)
 
 
-def _print_report(report: object) -> None:
-    from mile_meta.recommend import RecommendationReport
-
-    assert isinstance(report, RecommendationReport)
+def _print_report(report: RecommendationReport) -> None:
     direction = "higher" if report.higher_is_better else "lower"
     click.echo(
         f"{report.dataset_name}: {report.task_type}, {report.metric} ({direction} is better); "
@@ -136,6 +99,8 @@ def _print_report(report: object) -> None:
     )
     if report.excluded_datasets:
         click.echo(f"excluded from the knowledge base: {', '.join(report.excluded_datasets)}")
+    for pipeline_id, error in report.failed_probes:
+        click.echo(f"probe of {pipeline_id} failed: {error}")
     click.echo(f"{'#':>3}  {'predicted [10-90 %]':<24} {'fit s':>6}  {'family':<22} pipeline")
     for r in report.recommendations:
         if r.observed_score is not None:

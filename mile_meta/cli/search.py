@@ -25,6 +25,37 @@ def _names(values: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(part.strip() for value in values for part in value.split(",") if part.strip())
 
 
+class _Folds(click.ParamType):
+    """``--cv``: ``auto`` or a whole number of folds, at least 2."""
+
+    name = "auto|N"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        text = str(value).strip().lower()
+        if text == "auto":
+            return "auto"
+        if text.isdigit() and int(text) >= 2:
+            return int(text)
+        self.fail(f"{value!r} is neither auto nor a number of folds of 2 or more", param, ctx)
+
+
+_FOLDS = _Folds()
+
+
+def _check_writable(folder: Path) -> None:
+    from mile_meta.errors import MileMetaError
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / ".mile-meta-write-check"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as error:
+        raise MileMetaError(
+            f"cannot write to --out {folder} ({error.strerror or error}); pass a writable folder"
+        ) from None
+
+
 class _LiveProgress:
     """A rich progress bar over the budget, with the evaluation count and the best so far."""
 
@@ -111,7 +142,8 @@ class _LiveProgress:
     "--cv",
     default="auto",
     show_default=True,
-    help="Cross-validation folds, or auto (5 up to 1000 rows, else 3).",
+    type=_FOLDS,
+    help="Cross-validation folds (2 or more), or auto (5 up to 1000 rows, else 3).",
 )
 @click.option(
     "--out",
@@ -140,7 +172,7 @@ def command(
     max_memory: str | None,
     interpretable: bool,
     task_type: str | None,
-    cv: str,
+    cv: int | str,
     out: Path | None,
     seed: int,
     no_prior: bool,
@@ -167,8 +199,9 @@ def command(
 
     seconds = parse_duration(budget)
     pinned = dict(parse_pins(pins))
-    folds: int | str = cv if cv == "auto" else int(cv) if cv.isdigit() else cv
     dataset = load_dataset(data, target, task_type=task_type)
+    if out is not None:
+        _check_writable(out)  # before the budget is spent, not after
     if not no_prior or not no_record:
         ensure_default_knowledge_base(kb_path)
     with _LiveProgress(seconds, enabled=not as_json) as progress:
@@ -189,7 +222,7 @@ def command(
             record=not no_record,
             use_prior=not no_prior,
             exclude_datasets=exclude_datasets,
-            cv=folds,
+            cv=cv,
             progress=progress,
         )
     written = result.save(out) if out is not None else {}

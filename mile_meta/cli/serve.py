@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 import click
 
 from mile_meta.cli._common import kb_option, open_knowledge_base
+from mile_meta.errors import MileMetaError
 
 _LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
@@ -33,6 +35,12 @@ def command(host: str, port: int, max_upload_mb: int, kb_path: Path | None) -> N
       curl -s localhost:8765/priors -H 'content-type: application/json' \\
         -d '{"meta_features": {"NumberOfInstances": 1000, "NumberOfClasses": 2}}'
     """
+    missing = [name for name in ("fastapi", "uvicorn") if importlib.util.find_spec(name) is None]
+    if missing:
+        raise MileMetaError(
+            f"mile-meta serve needs the serve extra ({', '.join(missing)} not installed): "
+            "pip install 'mile-meta[serve]' (or pip install -e '.[serve]' in a checkout)"
+        )
     import uvicorn
 
     from mile_meta.service import create_app

@@ -1,6 +1,6 @@
 """The knowledge base: SQLite store (source of truth) and its networkx projection."""
 
-from mile_meta.kb._build import build_knowledge_base
+from mile_meta.kb._build import build_knowledge_base, ensure_default_knowledge_base
 from mile_meta.kb._store import (
     BestPipeline,
     DatasetSummary,
@@ -20,5 +20,6 @@ __all__ = [
     "build_graph",
     "build_knowledge_base",
     "component_wins",
+    "ensure_default_knowledge_base",
     "evaluation_id",
 ]

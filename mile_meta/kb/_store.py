@@ -35,7 +35,6 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 import sqlite_utils
 
-from mile_meta.config import default_kb_path
 from mile_meta.errors import KnowledgeBaseError
 from mile_meta.kb.migrations import all_migrations
 from mile_meta.records import (
@@ -59,6 +58,10 @@ __all__ = [
     "KnowledgeBaseStats",
     "evaluation_id",
 ]
+
+
+# ``train_size`` of an evaluation on all the data (stored as NULL), larger than any real size.
+FULL_DATA = 2**62
 
 _BATCH_SIZE = 20_000
 _ENTITY_TABLES = ("datasets", "qualities", "tasks", "pipelines", "evaluations")
@@ -85,6 +88,8 @@ def evaluation_id(source: str, record: EvaluationRecord) -> str:
 
 @dataclass(frozen=True)
 class IngestReport:
+    """What one :meth:`KnowledgeBase.ingest` wrote: rows per table, in ``seconds`` of wall time."""
+
     source: str
     counts: dict[str, int]
     seconds: float
@@ -92,6 +97,9 @@ class IngestReport:
 
 @dataclass(frozen=True)
 class KnowledgeBaseStats:
+    """What :meth:`KnowledgeBase.stats` reports: row counts per table (``totals``) and per
+    source, the file's size in bytes, and one provenance row per ingested source."""
+
     path: str
     schema_version: int
     size_bytes: int
@@ -103,6 +111,9 @@ class KnowledgeBaseStats:
 
 @dataclass(frozen=True)
 class BestPipeline:
+    """A pipeline's mean result on one dataset (``value`` in the metric's unit, over
+    ``n_evaluations`` folds/seeds), with the corpus it came from and its name there."""
+
     pipeline_id: str
     family: str
     metric: str
@@ -114,6 +125,9 @@ class BestPipeline:
 
 @dataclass(frozen=True)
 class DatasetSummary:
+    """One dataset as :meth:`KnowledgeBase.dataset_summary` shows it: size, where each
+    corpus knows it from, its qualities per source and its best pipelines per metric."""
+
     dataset_id: str
     name: str
     openml_id: int | None
@@ -141,9 +155,16 @@ class KnowledgeBase:
     def open(cls, path: str | Path | None = None, *, must_exist: bool = False) -> KnowledgeBase:
         """Open (and upgrade) the knowledge base at ``path``, creating it unless ``must_exist``.
 
-        ``path`` defaults to ``$MILE_META_KB`` or the per-user data folder.
+        Without ``path``, the default one (``$MILE_META_KB`` or the per-user data folder) is
+        opened, built from the bundled corpus snapshot first if it is not there yet: an empty
+        default would answer every later question with "no results".
         """
-        resolved = Path(path).expanduser() if path is not None else default_kb_path()
+        if path is None:
+            from mile_meta.kb._build import ensure_default_knowledge_base
+
+            resolved = ensure_default_knowledge_base()
+        else:
+            resolved = Path(path).expanduser()
         if resolved.is_dir():
             raise KnowledgeBaseError(
                 f"{resolved} is a folder; pass the knowledge base file, e.g. --kb {resolved / 'kb.sqlite'}"
@@ -154,26 +175,35 @@ class KnowledgeBase:
                     f"no knowledge base at {resolved}; build one with `mile-meta kb build --kb {resolved}`"
                 )
             if not resolved.parent.exists():
-                if path is not None:
-                    raise KnowledgeBaseError(
-                        f"folder {resolved.parent} does not exist; create it or pass another --kb path"
-                    )
-                resolved.parent.mkdir(parents=True, exist_ok=True)
+                raise KnowledgeBaseError(
+                    f"folder {resolved.parent} does not exist; create it or pass another --kb path"
+                )
+        connection = sqlite3.connect(str(resolved), timeout=30.0)
         try:
-            connection = sqlite3.connect(str(resolved), timeout=30.0)
             db = sqlite_utils.Database(connection)
+            if db.table_names() and "schema_migrations" not in db.table_names():
+                # Migrating would add our tables to someone else's database.
+                raise KnowledgeBaseError(
+                    f"{resolved} is an SQLite file of another application, not a mile-meta "
+                    "knowledge base; pass another --kb path"
+                )
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
             db.execute("PRAGMA foreign_keys=OFF")
             knowledge_base = cls(resolved, db)
             knowledge_base._upgrade()
         except sqlite3.DatabaseError as error:
+            connection.close()
             raise KnowledgeBaseError(
                 f"{resolved} is not a mile-meta knowledge base ({error}); pass another --kb path or delete the file"
             ) from error
+        except BaseException:
+            connection.close()
+            raise
         return knowledge_base
 
     def close(self) -> None:
+        """Close the connection (``with KnowledgeBase.open(...) as kb`` does it for you)."""
         self.db.close()
 
     def __enter__(self) -> KnowledgeBase:
@@ -185,6 +215,7 @@ class KnowledgeBase:
     # -- schema ------------------------------------------------------------------------------
     @property
     def schema_version(self) -> int:
+        """The highest migration applied to this file (0 for a new file)."""
         if not self.db["schema_migrations"].exists():
             return 0
         row = self.db.execute("SELECT max(version) FROM schema_migrations").fetchone()
@@ -245,6 +276,7 @@ class KnowledgeBase:
         return IngestReport(info.name, counts, seconds)
 
     def record_source(self, info: SourceInfo, counts: dict[str, int]) -> None:
+        """Store (or replace) a source's provenance row with its record counts."""
         self.db.table("sources").upsert(
             {
                 "name": info.name,
@@ -318,8 +350,6 @@ class KnowledgeBase:
     def _flush(
         self, buffers: dict[type, list[Record]], source: str, counts: dict[str, int]
     ) -> None:
-        # Order matters only for readers of a half-built transaction (none): datasets first
-        # keeps the file tidy if a later statement fails and the block rolls back.
         conn = self.db.conn
         datasets: list[Any] = buffers[DatasetRecord]
         if datasets:
@@ -417,6 +447,8 @@ class KnowledgeBase:
 
     # -- reading -------------------------------------------------------------------------
     def source_counts(self, source: str) -> dict[str, int]:
+        """Rows per table that ``source`` contributed."""
+
         def count(sql: str) -> int:
             return int(self.db.execute(sql, [source]).fetchone()[0])
 
@@ -433,6 +465,7 @@ class KnowledgeBase:
         }
 
     def source_names(self) -> list[str]:
+        """Names of the sources ingested so far, sorted."""
         return [row[0] for row in self.db.execute("SELECT name FROM sources ORDER BY name")]
 
     def stats(self) -> KnowledgeBaseStats:
@@ -515,14 +548,15 @@ class KnowledgeBase:
             "SELECT 1 FROM evaluations WHERE dataset_id = ? AND metric = ? AND train_size IS NOT NULL LIMIT 1",
             [dataset_id, metric],
         ).fetchone():
-            # learning curves: judge each pipeline at the largest training size it was run on
+            # learning curves and subsampled search runs: judge each pipeline at the largest
+            # training size it was run on, where no size (NULL) means all the data
             rows_sql = (
                 "SELECT pipeline_id, value, source FROM (SELECT pipeline_id, value, source, train_size,"
-                " max(coalesce(train_size, -1)) OVER (PARTITION BY pipeline_id) AS largest"
+                f" max(coalesce(train_size, {FULL_DATA})) OVER (PARTITION BY pipeline_id) AS largest"
                 " FROM evaluations WHERE dataset_id = ? AND metric = ?)"
-                " WHERE coalesce(train_size, -1) = largest"
+                f" WHERE coalesce(train_size, {FULL_DATA}) = largest"
             )
-        else:  # the common case needs no window function: one pass over the covering index
+        else:  # the common case needs no window function: one range of the (dataset, metric) index
             rows_sql = "SELECT pipeline_id, value, source FROM evaluations WHERE dataset_id = ? AND metric = ?"
         params.append(limit)
         # origin keys and families are looked up for the top rows only
@@ -549,6 +583,7 @@ class KnowledgeBase:
         ]
 
     def dataset_summary(self, key: str | int, *, top: int = 5) -> DatasetSummary:
+        """A dataset (OpenML id, dataset id or name) with its ``top`` best pipelines per metric."""
         dataset_id = self.resolve_dataset(key)
         row = self.db.execute(
             "SELECT dataset_id, name, openml_id, n_rows, n_features, n_classes FROM datasets WHERE dataset_id = ?",
@@ -616,8 +651,9 @@ class KnowledgeBase:
     ) -> pd.DataFrame:
         """Long frame of mean results: dataset_id, pipeline_id, value, runtime_seconds, n.
 
-        Folds and seeds are averaged; for learning curves only the largest training size per
-        (dataset, pipeline) is kept unless ``largest_train_size`` is False.
+        Folds and seeds are averaged; for learning curves and subsampled search runs only the
+        largest training size per (dataset, pipeline) is kept (no size means all the data)
+        unless ``largest_train_size`` is False.
         """
         params: list[Any] = [metric]
         source_filter = ""
@@ -634,7 +670,7 @@ class KnowledgeBase:
         if frame.empty:
             return frame
         if largest_train_size and frame["train_size"].notna().any():
-            sizes = frame["train_size"].fillna(-1)
+            sizes = frame["train_size"].fillna(FULL_DATA)
             largest = sizes.groupby([frame["dataset_id"], frame["pipeline_id"]]).transform("max")
             frame = frame[sizes == largest]
         grouped = frame.groupby(["dataset_id", "pipeline_id"], as_index=False).agg(

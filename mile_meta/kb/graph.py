@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING
 
 import networkx as nx
 
+from mile_meta.kb._store import FULL_DATA
+
 if TYPE_CHECKING:
     from mile_meta.kb._store import KnowledgeBase
 
@@ -65,9 +67,24 @@ def build_graph(
     if metrics:
         metric_filter = f" WHERE metric IN ({','.join('?' * len(metrics))})"
         params = list(metrics)
+    sized_filter = f"{metric_filter} AND" if metric_filter else " WHERE"
+    has_sizes = kb.db.execute(
+        f"SELECT 1 FROM evaluations{sized_filter} train_size IS NOT NULL LIMIT 1", params
+    ).fetchone()
+    if has_sizes:
+        # Like best_pipelines: a pipeline is judged at the largest training size it was run
+        # on (NULL: all the data), not on the average of its learning curve.
+        evaluations = (
+            "SELECT * FROM (SELECT pipeline_id, dataset_id, metric, value, higher_is_better,"
+            f" coalesce(train_size, {FULL_DATA}) AS size, max(coalesce(train_size, {FULL_DATA}))"
+            " OVER (PARTITION BY pipeline_id, dataset_id, metric) AS largest"
+            f" FROM evaluations{metric_filter}) WHERE size = largest"
+        )
+    else:
+        evaluations = f"SELECT * FROM evaluations{metric_filter}"
     rows = kb.db.execute(
         "SELECT pipeline_id, dataset_id, metric, avg(value), max(higher_is_better)"
-        f" FROM evaluations{metric_filter} GROUP BY pipeline_id, dataset_id, metric",
+        f" FROM ({evaluations}) GROUP BY pipeline_id, dataset_id, metric",
         params,
     ).fetchall()
     by_dataset_metric: dict[tuple[str, str], list[tuple[float, str, bool]]] = {}

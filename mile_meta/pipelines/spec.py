@@ -117,7 +117,7 @@ class PipelineSpec:
         )
 
     def describe(self) -> str:
-        """Short human-readable form: ``RandomForestClassifier(criterion=gini) ← TabularPreprocessor``."""
+        """Short human-readable form of the estimator step: ``RandomForestClassifier(criterion=gini)``."""
         est = self.estimator
         params = ", ".join(f"{k}={v}" for k, v in est.params)
         return f"{est.component}({params})"

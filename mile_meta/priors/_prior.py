@@ -23,7 +23,7 @@ import math
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -893,16 +893,6 @@ def _starting(
     )
 
 
-def _infer_task_type(meta_features: Mapping[str, float]) -> str:
-    classes = meta_features.get("NumberOfClasses")
-    if classes is None or not math.isfinite(float(classes)) or float(classes) < 2:
-        raise MileMetaError(
-            "cannot tell the task type from these meta-features; pass task_type="
-            "'binary', 'multiclass' or 'regression'"
-        )
-    return "binary" if float(classes) == 2 else "multiclass"
-
-
 @dataclass(frozen=True)
 class _Request:
     """What :func:`build_prior` needs, whatever form the data came in."""
@@ -911,7 +901,6 @@ class _Request:
     task_type: str
     name: str
     own_id: str | None = None
-    exclusions: tuple[str | int, ...] = field(default=())
 
 
 def _request(
@@ -920,16 +909,16 @@ def _request(
     task_type: str | None,
     name: str | None,
 ) -> _Request:
-    from mile_meta.data import Dataset
+    from mile_meta.data import as_dataset
+    from mile_meta.recommend import task_type_from_metafeatures
 
     if isinstance(data, Mapping):
         values = {str(k): float(v) for k, v in data.items() if v is not None}
-        chosen = task_type or _infer_task_type(values)
+        chosen = task_type or task_type_from_metafeatures(values)
         return _Request(values, chosen, name or "dataset")
     from mile_meta.metafeatures import compute_metafeatures
-    from mile_meta.recommend import _as_dataset
 
-    dataset = data if isinstance(data, Dataset) else _as_dataset(data, target, task_type)
+    dataset = as_dataset(data, target, task_type)
     meta = compute_metafeatures(
         dataset.frame, dataset.target, task_type=dataset.task_type, time_budget_seconds=2.0
     ).values

@@ -223,9 +223,6 @@ class Search:
         ``exclude_datasets`` are knowledge-base datasets the prior must not use;
         ``max_evaluations`` stops the search earlier, after that many evaluations.
         """
-        preload_modules()  # a one-off import cost of the process, not of this search
-        self.fidelity.prepare(kb)  # one-off per knowledge base, cached
-        started = time.perf_counter()
         if not budget_seconds or budget_seconds < 1:
             raise SearchError(f"the budget must be at least 1 s, got {budget_seconds!r}")
         if max_evaluations is not None and max_evaluations < 1:
@@ -247,6 +244,14 @@ class Search:
                     "constraint",
                 )
             )
+        if kb is not None:
+            # a mistyped dataset name would leak the dataset it meant into the prior
+            from mile_meta.recommend import resolve_exclusions
+
+            exclude_datasets = resolve_exclusions(kb, exclude_datasets)
+        preload_modules()  # a one-off import cost of the process, not of this search
+        self.fidelity.prepare(kb)  # one-off per knowledge base, cached
+        started = time.perf_counter()
         return self._run(
             dataset,
             metric=chosen,
@@ -275,7 +280,13 @@ class Search:
                 ) from None
             if folds < 2:
                 raise SearchError(f"cv must be at least 2 folds, got {folds}")
-        if dataset.task_type != "regression":
+        if dataset.task_type == "regression":
+            if n_rows < folds:
+                raise SearchError(
+                    f"{dataset.name} has {n_rows} rows, fewer than the {folds} folds; "
+                    "pass a smaller cv or more rows"
+                )
+        else:
             smallest = int(dataset.target.value_counts().min())
             if smallest < 2:
                 raise SearchError(

@@ -20,8 +20,7 @@ from typing import TYPE_CHECKING, Literal, TypeAlias
 
 import pandas as pd
 
-from mile_meta.data import Dataset, dataset_from_frame, load_dataset
-from mile_meta.errors import MileMetaError
+from mile_meta.data import Dataset, as_dataset
 from mile_meta.pipelines.spec import ParamValue
 from mile_meta.search._engine import ProgressCallback, Search
 from mile_meta.search._fidelity import FullFidelity, SuccessiveHalving
@@ -39,16 +38,6 @@ if TYPE_CHECKING:
 __all__ = ["autopilot", "autopilot_search", "cold_search", "cruise_control"]
 
 Data: TypeAlias = Dataset | str | Path | pd.DataFrame
-
-
-def _dataset_of(data: Data, target: str | None, task_type: str | None) -> Dataset:
-    if isinstance(data, Dataset):
-        return data
-    if target is None:
-        raise MileMetaError("pass the target column name (target=...) with a file or a frame")
-    if isinstance(data, pd.DataFrame):
-        return dataset_from_frame(data, target, task_type=task_type)
-    return load_dataset(data, target, task_type=task_type)
 
 
 def _knowledge_base(
@@ -120,7 +109,7 @@ def autopilot(
         result = autopilot("data.csv", "y", budget="60s")
         result.estimator.predict(new_rows); result.leaderboard.head()
     """
-    dataset = _dataset_of(data, target, task_type)
+    dataset = as_dataset(data, target, task_type)
     with ExitStack() as stack:
         knowledge_base = _knowledge_base(kb, stack, must_exist=use_prior or record)
         result = autopilot_search(cv=cv, use_prior=use_prior).run(
@@ -182,7 +171,7 @@ def cruise_control(
         max_model_bytes=parse_size(max_model_bytes) if max_model_bytes is not None else None,
         max_memory_bytes=parse_size(max_memory_bytes) if max_memory_bytes is not None else None,
     )
-    dataset = _dataset_of(data, target, task_type)
+    dataset = as_dataset(data, target, task_type)
     name = "cruise-control" if constraints.any else "autopilot"
     search = autopilot_search(constraints, cv=cv, use_prior=use_prior, name=name)
     seconds = parse_duration(budget)
@@ -233,7 +222,7 @@ def cold_search(
         use_prior=False,
         name=f"{sampler} search",
     )
-    dataset = _dataset_of(data, target, task_type)
+    dataset = as_dataset(data, target, task_type)
     with ExitStack() as stack:
         knowledge_base = _knowledge_base(kb, stack, must_exist=True) if record else None
         result = search.run(

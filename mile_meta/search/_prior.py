@@ -119,6 +119,8 @@ def load_prior(
             seconds=time.perf_counter() - started,
         )
         return prior, prior.note
+    if failures:
+        return None, f"no prior ({failures[0]}); searching from default configurations"
     return None, (
         f"no prior: the knowledge base holds no {dataset.task_type} results for {metric}"
         + (" or a metric that ranks like it" if len(candidates) > 1 else "")

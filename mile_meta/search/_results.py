@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,8 +31,13 @@ _STATUS_ORDER = {
 
 
 def _clean(value: Any) -> Any:
+    """``value`` with every non-finite float (NaN, inf) as None, so it is valid JSON."""
     if isinstance(value, float) and not math.isfinite(value):
         return None
+    if isinstance(value, dict):
+        return {key: _clean(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(item) for item in value]
     return value
 
 
@@ -135,7 +141,7 @@ class SearchResult:
     def summary(self) -> dict[str, Any]:
         """JSON-ready summary (no model): settings, best pipeline, cuts, notes, leaderboard."""
         best = self.best
-        return {
+        summary = {
             "preset": self.preset,
             "dataset": self.dataset_name,
             "dataset_id": self.dataset_id,
@@ -193,15 +199,18 @@ class SearchResult:
             ],
             "history": [{"seconds": s, "score": v, "evaluation": n} for s, v, n in self.history],
             "notes": list(self.notes),
-            "leaderboard": [
-                {k: _clean(v) for k, v in row.items()}
-                for row in self.leaderboard.to_dict(orient="records")
-            ],
+            "leaderboard": self.leaderboard.to_dict(orient="records"),
         }
+        return _clean(summary)
 
     def save(self, folder: str | Path) -> dict[str, Path]:
         """Write ``model.joblib``, ``spec.json``, ``leaderboard.csv``, ``search.json`` and
-        ``report.html`` into ``folder``; returns their paths."""
+        ``report.html`` into ``folder``; returns their paths.
+
+        Each file is written beside its place and moved in, so a reader never sees half a
+        file; a model and spec left by an earlier search in the same folder are removed when
+        this one has none, so the folder never mixes two searches.
+        """
         import joblib
 
         from mile_meta.search._report import render_report
@@ -210,35 +219,47 @@ class SearchResult:
         target.mkdir(parents=True, exist_ok=True)
         written: dict[str, Path] = {}
         if self.estimator is not None and self.best is not None:
-            model = target / "model.joblib"
-            joblib.dump(self.estimator, model)
-            written["model"] = model
-            spec = target / "spec.json"
-            spec.write_text(
-                json.dumps(
-                    {
-                        "pipeline_id": self.best.candidate.pipeline_id,
-                        "spec": self.best.candidate.spec.to_dict(),
-                        "metric": self.metric,
-                        "score": self.best.score,
-                        "std": self.best.std,
-                        "refit_rows": self.refit_rows,
-                        "dataset": self.dataset_name,
-                    },
-                    indent=2,
-                )
+            estimator = self.estimator
+            written["model"] = _write_atomically(
+                target / "model.joblib", lambda path: joblib.dump(estimator, path)
             )
-            written["spec"] = spec
-        leaderboard = target / "leaderboard.csv"
-        self.leaderboard.to_csv(leaderboard, index=False)
-        written["leaderboard"] = leaderboard
-        summary = target / "search.json"
-        summary.write_text(json.dumps(self.summary(), indent=2, default=str))
-        written["summary"] = summary
-        report = target / "report.html"
-        report.write_text(render_report(self), encoding="utf-8")
-        written["report"] = report
+            spec = {
+                "pipeline_id": self.best.candidate.pipeline_id,
+                "spec": self.best.candidate.spec.to_dict(),
+                "metric": self.metric,
+                "score": self.best.score,
+                "std": self.best.std,
+                "refit_rows": self.refit_rows,
+                "dataset": self.dataset_name,
+            }
+            written["spec"] = _write_text(target / "spec.json", _json(spec))
+        else:
+            for stale in ("model.joblib", "spec.json"):
+                (target / stale).unlink(missing_ok=True)
+        written["leaderboard"] = _write_atomically(
+            target / "leaderboard.csv", lambda path: self.leaderboard.to_csv(path, index=False)
+        )
+        written["summary"] = _write_text(target / "search.json", _json(self.summary()))
+        written["report"] = _write_text(target / "report.html", render_report(self))
         return written
+
+
+def _json(payload: Any) -> str:
+    return json.dumps(_clean(payload), indent=2, default=str, allow_nan=False)
+
+
+def _write_text(path: Path, text: str) -> Path:
+    return _write_atomically(path, lambda partial: partial.write_text(text, encoding="utf-8"))
+
+
+def _write_atomically(path: Path, write: Callable[[Path], object]) -> Path:
+    partial = path.with_name(path.name + ".partial")
+    try:
+        write(partial)
+        partial.replace(path)
+    finally:
+        partial.unlink(missing_ok=True)
+    return path
 
 
 _COLUMNS = [

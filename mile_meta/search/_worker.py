@@ -158,6 +158,7 @@ def _serve(connection: Any, dataset: Dataset, settings: WorkerSettings) -> None:
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)  # libraries that print would scramble the progress display
     os.dup2(devnull, 2)
+    os.close(devnull)
     warnings.simplefilter("ignore")
     from threadpoolctl import threadpool_limits
 
@@ -185,7 +186,17 @@ def _serve(connection: Any, dataset: Dataset, settings: WorkerSettings) -> None:
         try:
             connection.send(reply)
         except MemoryError:
-            connection.send(("memory", "out of memory while sending the result"))
+            reply = ("memory", "out of memory while sending the result")
+        except (EOFError, OSError, KeyboardInterrupt):  # the search is gone
+            return
+        except Exception as error:  # e.g. a result that does not pickle: that candidate failed
+            reply = ("failed", f"cannot send the result ({_first_line(error)})")
+        else:
+            continue
+        try:
+            connection.send(reply)
+        except Exception:  # nothing more can be said: the search treats the worker as crashed
+            return
 
 
 @functools.cache

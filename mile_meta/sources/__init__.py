@@ -32,6 +32,7 @@ def available_sources() -> dict[str, type[Source]]:
 
 
 def make_source(name: str, snapshot_dir: Path | None = None) -> Source:
+    """The offline source called ``name`` reading ``snapshot_dir`` (default: the bundled snapshot)."""
     from mile_meta.errors import MileMetaError
 
     sources = available_sources()
@@ -42,6 +43,7 @@ def make_source(name: str, snapshot_dir: Path | None = None) -> Source:
 
 
 def snapshot_writers() -> dict[str, Callable[[Path, Path], dict[str, str]]]:
+    """Per corpus, the function that writes its compact snapshot from the unpacked package."""
     from mile_meta.sources.autosklearn import write_autosklearn_snapshot
     from mile_meta.sources.lcdb import write_lcdb_snapshot
     from mile_meta.sources.oboe import write_oboe_snapshot

@@ -17,7 +17,7 @@ __all__ = ["Source", "read_snapshot_csv", "sha256_of", "snapshot_source_info"]
 class Source(abc.ABC):
     """A corpus of meta-data, read into the knowledge base by :meth:`KnowledgeBase.ingest`.
 
-    Contract (checked for every source by ``tests/sources/test_source_contract.py``):
+    Contract (checked for every source by :func:`mile_meta.testing.check_source_contract`):
 
     - :meth:`info` names the source, its version, licence and the sha256 of every file read;
     - :meth:`records` yields only :mod:`mile_meta.records` types; every evaluation refers to

@@ -23,6 +23,9 @@ def test_every_command_is_documented_with_an_example() -> None:
                 commands += list(group.commands.values())
         for sub in commands:
             assert sub.help and "Example" in sub.help, f"{name} {sub.name}: help lacks an example"
+            for param in sub.params:
+                if isinstance(param, click.Option) and param.name != "help":
+                    assert param.help, f"{name} {sub.name} {param.opts[0]}: option has no help"
         result = runner.invoke(main, [name, "--help"])
         assert result.exit_code == 0, result.output
 
@@ -78,3 +81,15 @@ def test_unknown_source_is_refused_before_any_work(tmp_path: Path) -> None:
     )
     assert result.exit_code == 2 and "unknown source 'nope'" in result.output
     assert not path.exists()
+
+
+def test_components_names_the_metrics_it_can_rank_by(corpus_kb_path: Path) -> None:
+    runner = CliRunner()
+    kb = ["--kb", str(corpus_kb_path)]
+    result = runner.invoke(main, ["kb", "components", "--metric", "accuracy", "--json", *kb])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["TabularPreprocessor"] > 0  # the alias resolved
+    result = runner.invoke(main, ["kb", "components", "--metric", "r2", *kb])
+    assert result.exit_code == 2 and "holds no r2 results; use one of" in result.output
+    result = runner.invoke(main, ["kb", "components", "--metric", "acuracy", *kb])
+    assert result.exit_code == 2 and "unknown metric 'acuracy'" in result.output

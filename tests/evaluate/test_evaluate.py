@@ -14,6 +14,7 @@ from mile_meta.data import load_dataset
 from mile_meta.errors import DataError, MileMetaError
 from mile_meta.evaluate import FoldCache, evaluate_pipeline
 from mile_meta.kb import KnowledgeBase
+from mile_meta.pipelines import make_spec
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "corpora" / "examples" / "credit-g.csv"
@@ -121,3 +122,50 @@ def test_cli_evaluate_json(writable_kb_path: Path) -> None:
         ],
     )
     assert bad.exit_code == 2 and "not found" in bad.output
+
+
+def test_more_bad_input_gets_one_line_errors(tmp_path: Path) -> None:
+    header_only = tmp_path / "header.csv"
+    header_only.write_text("x,y\n")
+    with pytest.raises(DataError, match="no rows"):
+        load_dataset(header_only, "y")
+    three = tmp_path / "three.csv"
+    pd.DataFrame({"x": range(9), "y": ["a", "b", "c"] * 3}).to_csv(three, index=False)
+    with pytest.raises(DataError, match="3 classes, not 2; pass --task multiclass"):
+        load_dataset(three, "y", task_type="binary")
+    tiny = tmp_path / "tiny.csv"
+    pd.DataFrame({"x": [1.0, 2.0, 3.0], "y": [0.5, 1.5, 2.5]}).to_csv(tiny, index=False)
+    with pytest.raises(MileMetaError, match="3 rows, fewer than the 5 folds"):
+        evaluate_pipeline("Ridge", load_dataset(tiny, "y"), cv=5)
+    credit = load_dataset(EXAMPLE, "class")
+    with pytest.raises(MileMetaError, match="unknown component 'Nope'"):
+        evaluate_pipeline('{"steps": [{"component": "Nope", "params": {}}]}', credit)
+    misspelt = make_spec("DecisionTreeClassifier", {"max_dept": 3}).to_json()
+    with pytest.raises(MileMetaError, match="no hyperparameter"):
+        evaluate_pipeline(misspelt, credit)
+    invalid = make_spec("DecisionTreeClassifier", {"max_depth": -3})
+    with pytest.raises(MileMetaError, match=r"failed on fold 1 of 3 .*max_depth") as caught:
+        evaluate_pipeline(invalid, credit, cv=3)
+    assert "\n" not in str(caught.value)
+
+
+def test_infinite_feature_values_are_read_as_missing(tmp_path: Path) -> None:
+    path = tmp_path / "inf.csv"
+    frame = pd.DataFrame({"x": [1.0, float("inf"), 3.0, -float("inf")] * 5, "y": ["a", "b"] * 10})
+    frame.to_csv(path, index=False)
+    dataset = load_dataset(path, "y")
+    assert int(dataset.frame["x"].isna().sum()) == 10
+    assert evaluate_pipeline("LogisticRegression", dataset, cv=2).n_folds == 2
+
+
+def test_fold_cache_on_disk_keeps_under_its_limit(tmp_path: Path) -> None:
+    import os
+
+    folder = tmp_path / "folds"
+    folder.mkdir()
+    for age, name in enumerate(["old", "middle", "new"]):
+        path = folder / f"{name}.npz"
+        path.write_bytes(b"x" * 1000)
+        os.utime(path, (1_000_000 + age, 1_000_000 + age))
+    FoldCache(folder, max_disk_bytes=2500)
+    assert sorted(p.stem for p in folder.glob("*.npz")) == ["middle", "new"]

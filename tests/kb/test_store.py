@@ -195,3 +195,70 @@ def test_store_round_trip(
         assert kb.db.execute("SELECT name FROM datasets").fetchone()[0] == name
         assert kb.db.execute("SELECT value FROM qualities").fetchone()[0] == quality
     path.unlink()
+
+
+def test_another_applications_sqlite_file_is_refused_untouched(tmp_path: Path) -> None:
+    import sqlite3
+
+    other = tmp_path / "other.sqlite"
+    with sqlite3.connect(other) as connection:
+        connection.execute("CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT)")
+    before = other.read_bytes()
+    with pytest.raises(KnowledgeBaseError, match="another application"):
+        KnowledgeBase.open(other)
+    assert other.read_bytes() == before
+
+
+def test_a_failed_build_of_a_new_file_leaves_no_knowledge_base(tmp_path: Path) -> None:
+    from mile_meta.errors import CorpusError
+    from mile_meta.kb import build_knowledge_base
+
+    path = tmp_path / "kb.sqlite"
+    with pytest.raises(CorpusError, match="missing"):
+        build_knowledge_base(path, ["oboe"], snapshot_dir=tmp_path / "empty-snapshot")
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_the_default_is_never_left_empty(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Opening the default builds it first; a build that cannot finish leaves nothing behind
+    (an empty default would answer every later question with "no results")."""
+    from mile_meta.errors import CorpusError
+
+    default = tmp_path / "data" / "kb.sqlite"
+    monkeypatch.setenv("MILE_META_KB", str(default))
+    monkeypatch.setenv("MILE_META_CORPORA", str(tmp_path / "no-snapshot"))
+    with pytest.raises(CorpusError):
+        KnowledgeBase.open()
+    assert not default.exists()
+    assert not any(default.parent.glob("kb.sqlite*"))
+
+
+def test_learning_curves_count_at_their_largest_training_size(tmp_path: Path) -> None:
+    """The graph, best_pipelines and evaluations_frame judge a pipeline on all its data (no
+    train size) or its largest training size, never on the average of its curve."""
+    spec = '{"steps": [{"component": "DecisionTreeClassifier", "params": []}]}'
+    records: list[Record] = [
+        DatasetRecord("openml:7", "seven", 7, n_rows=1000),
+        PipelineRecord("curve", spec, "decision_tree", "curve"),
+        PipelineRecord("steady", spec.replace("Decision", "Extra"), "extra_trees", "steady"),
+        # "curve" starts low and ends best; the average of its curve (0.6) loses to "steady"
+        EvaluationRecord("openml:7", "curve", "predictive_accuracy", 0.3, True, train_size=100),
+        EvaluationRecord("openml:7", "curve", "predictive_accuracy", 0.9, True, train_size=800),
+        EvaluationRecord("openml:7", "steady", "predictive_accuracy", 0.7, True, train_size=100),
+        EvaluationRecord("openml:7", "steady", "predictive_accuracy", 0.8, True, train_size=400),
+        # a full-data run (no size) outranks any subsample of the same pipeline
+        EvaluationRecord("openml:7", "steady", "predictive_accuracy", 0.85, True),
+    ]
+    with KnowledgeBase.open(tmp_path / "kb.sqlite") as kb:
+        kb.ingest(ListSource(records))
+        best = kb.best_pipelines("openml:7", "predictive_accuracy")
+        frame = kb.evaluations_frame("predictive_accuracy").set_index("pipeline_id")
+        graph = build_graph(kb, metrics=["predictive_accuracy"])
+    assert [(b.pipeline_id, b.value) for b in best] == [("curve", 0.9), ("steady", 0.85)]
+    assert frame.loc["curve", "value"] == 0.9 and frame.loc["steady", "value"] == 0.85
+    ranks = {
+        source: data["rank"]
+        for source, _, data in graph.edges(data=True)
+        if data["kind"] == "evaluated-on"
+    }
+    assert ranks == {"pipeline:curve": 1, "pipeline:steady": 2}

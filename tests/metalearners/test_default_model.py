@@ -66,7 +66,7 @@ def test_a_model_of_another_knowledge_base_is_refused(
     metadata["kb_checksum"] = "0123456789abcdef"
     copy.with_suffix(".json").write_text(json.dumps(metadata))
     with KnowledgeBase.open(writable_kb_path) as kb:
-        with pytest.raises(ModelError, match="mile-meta models train"):
+        with pytest.raises(ModelError, match="trained on another version"):
             load_default_model(kb, tmp_path)
         # the user's own runs are not a corpus: they leave the model valid
         kb.record_source(SourceInfo("local", "1", "user data"), {"evaluations": 0})

@@ -16,5 +16,11 @@ def test_notebook_executes(path: Path, corpus_kb_path: Path, monkeypatch: pytest
     monkeypatch.setenv("MILE_META_KB", str(corpus_kb_path))
     notebook = nbformat.read(path, as_version=4)
     NotebookClient(notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
-    errors = [output for cell in notebook.cells for output in cell.get("outputs", []) if output.get("output_type") == "error"]
-    assert not errors
+    # execute() raises on a failing cell; what it printed shows that it did its job
+    printed = "".join(
+        output.get("text", "")
+        for cell in notebook.cells
+        for output in cell.get("outputs", [])
+        if output.get("output_type") == "stream"
+    )
+    assert "ranked by" in printed, printed

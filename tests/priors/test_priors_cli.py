@@ -49,6 +49,21 @@ def test_priors_bad_input_is_one_line(corpus_kb_path: Path) -> None:
     assert "target column 'klass' not found" in result.output
     result = _run(["priors", str(EXAMPLE), "--target", "class", "--format", "smac"])
     assert result.exit_code == 2 and "Invalid value for '--format'" in result.output
+    missing = Path(corpus_kb_path).parent / "no-such-folder" / "prior.py"
+    result = _run(
+        [
+            "priors",
+            str(EXAMPLE),
+            "--target",
+            "class",
+            "-o",
+            str(missing),
+            "--kb",
+            str(corpus_kb_path),
+        ]
+    )
+    assert result.exit_code == 2 and "does not exist; create it" in result.output
+    assert not missing.parent.exists()
 
 
 def test_priors_and_serve_have_help_with_an_example() -> None:

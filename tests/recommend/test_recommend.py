@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from mile_meta.cli import main
@@ -80,3 +81,30 @@ def test_cli_recommend_json(corpus_kb_path: Path) -> None:
     assert payload["knowledge_base_metric"] == "predictive_accuracy"
     assert len(payload["recommendations"]) == 3
     assert payload["recommendations"][0]["evidence"][0]["score"] is not None
+
+
+def test_exclusions_take_names_and_refuse_unknown_ones(corpus_kb_path: Path) -> None:
+    from mile_meta.errors import KnowledgeBaseError
+    from mile_meta.recommend import resolve_exclusions
+
+    with KnowledgeBase.open(corpus_kb_path) as kb:
+        # an id the knowledge base lacks excludes nothing, but is no error
+        assert resolve_exclusions(kb, [31, "openml:44", "credit-g", "99999999"]) == (
+            "openml:31",
+            "openml:44",
+            "openml:99999999",
+        )
+        with pytest.raises(KnowledgeBaseError, match="'credit-gg' names no dataset"):
+            recommend(EXAMPLE, "class", kb=kb, top=3, exclude_datasets=["credit-gg"])
+        by_name = recommend(EXAMPLE, "class", kb=kb, top=3, exclude_datasets=["credit-g"])
+    assert by_name.excluded_datasets == ("openml:31",)
+    assert all(e.dataset_id != "openml:31" for r in by_name.recommendations for e in r.evidence)
+
+
+def test_cli_rejects_nonsense_counts(corpus_kb_path: Path) -> None:
+    for option in (["--top", "0"], ["--probe", "-1"]):
+        result = CliRunner().invoke(
+            main,
+            ["recommend", str(EXAMPLE), "--target", "class", "--kb", str(corpus_kb_path), *option],
+        )
+        assert result.exit_code == 2 and option[0] in result.output

@@ -264,3 +264,39 @@ def test_cruise_control_keeps_its_constraints(breast_cancer: Dataset) -> None:
     )
     assert tiny.estimator is None
     assert any("over the limit" in note for note in tiny.notes)
+
+
+def test_saving_a_result_without_a_model_removes_the_previous_model(
+    autopilot_run, tmp_path: Path
+) -> None:
+    import dataclasses
+
+    result, _ = autopilot_run
+    folder = tmp_path / "out"
+    assert "model" in result.save(folder)
+    written = dataclasses.replace(result, estimator=None).save(folder)
+    assert "model" not in written
+    assert not (folder / "model.joblib").exists() and not (folder / "spec.json").exists()
+    # strict JSON: NaN and Infinity are not JSON
+    json.loads((folder / "search.json").read_text(), parse_constant=_refuse)
+    assert not list(folder.glob("*.partial"))
+
+
+def _refuse(constant: str) -> None:
+    raise ValueError(f"{constant} in search.json")
+
+
+def test_cli_checks_out_and_cv_before_the_budget_is_spent(module_kb: Path, tmp_path: Path) -> None:
+    from conftest import EXAMPLE
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    common = ["search", str(EXAMPLE), "--target", "class", "--budget", "5m", "--no-record"]
+    started = time.perf_counter()
+    result = CliRunner().invoke(
+        main, [*common, "--out", str(blocker / "out"), "--kb", str(module_kb)]
+    )
+    assert result.exit_code == 2 and "cannot write to --out" in result.output
+    assert time.perf_counter() - started < 60  # refused, not searched for five minutes
+    result = CliRunner().invoke(main, [*common, "--cv", "1", "--kb", str(module_kb)])
+    assert result.exit_code == 2 and "neither auto nor a number of folds" in result.output
