@@ -181,7 +181,8 @@ class KnowledgeBase:
         connection = sqlite3.connect(str(resolved), timeout=30.0)
         try:
             db = sqlite_utils.Database(connection)
-            if db.table_names() and "schema_migrations" not in db.table_names():
+            tables = db.table_names()
+            if tables and "schema_migrations" not in tables:
                 # Migrating would add our tables to someone else's database.
                 raise KnowledgeBaseError(
                     f"{resolved} is an SQLite file of another application, not a mile-meta "
