@@ -356,28 +356,22 @@ def _priors(parsed: RecommendRequest | _Upload, open_kb: Any) -> dict[str, Any]:
     format_name = parsed.format if isinstance(parsed, _Upload | PriorsRequest) else "json"
     with _removing_upload(parsed):
         chosen = exporter(format_name)  # an unknown format fails before any work
+        if isinstance(parsed, _Upload):
+            data: Any = parsed.path
+            target, name = parsed.target, parsed.name
+        else:
+            data, target, name = parsed.meta_features, None, parsed.dataset_name
         with open_kb() as kb:
-            if isinstance(parsed, _Upload):
-                prior = build_prior(
-                    parsed.path,
-                    parsed.target,
-                    kb=kb,
-                    metric=parsed.metric,
-                    top=parsed.top,
-                    task_type=parsed.task_type,
-                    exclude_datasets=parsed.exclude_datasets,
-                    name=parsed.name,
-                )
-            else:
-                prior = build_prior(
-                    parsed.meta_features,
-                    kb=kb,
-                    metric=parsed.metric,
-                    top=parsed.top,
-                    task_type=parsed.task_type,
-                    exclude_datasets=parsed.exclude_datasets,
-                    name=parsed.dataset_name,
-                )
+            prior = build_prior(
+                data,
+                target,
+                kb=kb,
+                metric=parsed.metric,
+                top=parsed.top,
+                task_type=parsed.task_type,
+                exclude_datasets=parsed.exclude_datasets,
+                name=name,
+            )
     exported = chosen.export(prior)
     payload = exported.payload()
     if format_name != "json":

@@ -23,6 +23,7 @@ __all__ = [
     "open_knowledge_base",
     "target_option",
     "task_option",
+    "top_option",
 ]
 
 
@@ -77,6 +78,13 @@ def exclude_dataset_option(dest: str = "exclude") -> Callable[[F], F]:
         help="Knowledge-base dataset to ignore: an OpenML id (31), a dataset id (openml:31) or "
         "a name (credit-g); repeatable. E.g. your own data when the knowledge base already "
         "holds it, or for leakage-free tests.",
+    )
+
+
+def top_option(default: int, help: str) -> Callable[[F], F]:
+    """``--top N``: how many to show, at least one (0 would print an empty answer)."""
+    return click.option(
+        "--top", default=default, show_default=True, type=click.IntRange(min=1), help=help
     )
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from mile_meta.cli._common import echo_json, json_option, kb_option, open_knowledge_base
+from mile_meta.cli._common import echo_json, json_option, kb_option, open_knowledge_base, top_option
 
 
 @click.group("kb")
@@ -123,13 +123,7 @@ def show() -> None:
 
 @show.command("dataset")
 @click.argument("key")
-@click.option(
-    "--top",
-    default=5,
-    show_default=True,
-    type=click.IntRange(min=1),
-    help="Best pipelines per metric.",
-)
+@top_option(5, "Best pipelines per metric.")
 @kb_option
 @json_option
 def show_dataset(key: str, top: int, kb_path: Path | None, as_json: bool) -> None:
@@ -187,13 +181,7 @@ def query(sql: str, kb_path: Path | None, as_json: bool) -> None:
 @click.option(
     "--metric", default="balanced_error_rate", show_default=True, help="Metric to rank by."
 )
-@click.option(
-    "--top",
-    default=1,
-    show_default=True,
-    type=click.IntRange(min=1),
-    help="Count a win when in the top N of a dataset.",
-)
+@top_option(1, "Count a win when in the top N of a dataset.")
 @kb_option
 @json_option
 def components(metric: str, top: int, kb_path: Path | None, as_json: bool) -> None:

@@ -14,6 +14,7 @@ from mile_meta.cli._common import (
     open_knowledge_base,
     target_option,
     task_option,
+    top_option,
 )
 from mile_meta.errors import MileMetaError
 
@@ -31,13 +32,7 @@ _FORMATS = ("optuna", "configspace", "flaml", "hyperopt", "raytune", "json")
     show_default=True,
     help="Tool to export for.",
 )
-@click.option(
-    "--top",
-    default=10,
-    show_default=True,
-    type=click.IntRange(min=1),
-    help="How many starting configurations.",
-)
+@top_option(10, "How many starting configurations.")
 @metric_option
 @task_option
 @exclude_dataset_option()

@@ -17,6 +17,7 @@ from mile_meta.cli._common import (
     open_knowledge_base,
     target_option,
     task_option,
+    top_option,
 )
 
 if TYPE_CHECKING:
@@ -26,13 +27,7 @@ if TYPE_CHECKING:
 @click.command("recommend")
 @data_argument
 @target_option
-@click.option(
-    "--top",
-    default=10,
-    show_default=True,
-    type=click.IntRange(min=1),
-    help="How many pipelines to list.",
-)
+@top_option(10, "How many pipelines to list.")
 @metric_option
 @task_option
 @click.option(
