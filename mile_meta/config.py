@@ -7,12 +7,13 @@ in the per-user cache folder unless ``MILE_META_CACHE`` says otherwise.
 
 from __future__ import annotations
 
+import importlib.resources
 import os
 from pathlib import Path
 
 import platformdirs
 
-__all__ = ["KB_ENV_VAR", "cache_dir", "default_kb_path", "repository_root"]
+__all__ = ["KB_ENV_VAR", "cache_dir", "default_kb_path", "resources_root"]
 
 KB_ENV_VAR = "MILE_META_KB"
 CACHE_ENV_VAR = "MILE_META_CACHE"
@@ -34,6 +35,8 @@ def cache_dir() -> Path:
     return Path(platformdirs.user_cache_dir("mile-meta"))
 
 
-def repository_root() -> Path:
-    """The checkout holding ``corpora/`` and ``models/`` (the package's parent folder)."""
-    return Path(__file__).resolve().parent.parent
+def resources_root() -> Path:
+    """The package data folder holding ``corpora/`` and ``models/`` (shipped in the wheel)."""
+    # Files in an installed package are plain files for every installer we support (wheels
+    # are unpacked), so a Path is enough; zip imports are not supported.
+    return Path(str(importlib.resources.files("mile_meta") / "resources")).resolve()

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from mile_meta.config import cache_dir, repository_root
+from mile_meta.config import cache_dir, resources_root
 from mile_meta.errors import CorpusError
 
 __all__ = [
@@ -83,15 +83,11 @@ CORPUS_PACKAGES: dict[str, CorpusPackage] = {
 
 
 def default_snapshot_dir() -> Path:
-    """``$MILE_META_CORPORA`` or the ``corpora/`` folder of this checkout."""
+    """``$MILE_META_CORPORA`` or the snapshot shipped with the package."""
     from_env = os.environ.get(SNAPSHOT_ENV_VAR)
     if from_env:
         return Path(from_env).expanduser()
-    candidates = [repository_root() / "corpora", Path.cwd() / "corpora"]
-    for candidate in candidates:
-        if (candidate / "oboe").is_dir():
-            return candidate
-    return candidates[0]
+    return resources_root() / "corpora"
 
 
 def write_gzip(path: Path, data: bytes) -> None:

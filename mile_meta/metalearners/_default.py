@@ -59,10 +59,10 @@ DEFAULT_LEARNERS: dict[str, Callable[[], MetaLearner]] = {
 
 
 def default_model_path() -> Path:
-    """``models/default-model.joblib`` in the checkout (next to ``corpora/``)."""
-    from mile_meta.config import repository_root
+    """``models/default-model.joblib`` in the package data (next to ``corpora/``)."""
+    from mile_meta.config import resources_root
 
-    return repository_root() / "models" / DEFAULT_MODEL_FILE
+    return resources_root() / "models" / DEFAULT_MODEL_FILE
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from mile_meta.config import repository_root
+from mile_meta.config import resources_root
 from mile_meta.errors import PatternError
 from mile_meta.patterns._format import read_pattern_file
 from mile_meta.patterns._model import Pattern, PatternIssue
@@ -25,8 +25,8 @@ _NOT_PATTERNS = frozenset({"README.md"})
 
 
 def corpus_directory() -> Path:
-    """The folder of the bundled corpus: ``corpora/patterns`` in the repository."""
-    return repository_root() / "corpora" / "patterns"
+    """The folder of the bundled corpus: ``corpora/patterns`` in the package data."""
+    return resources_root() / "corpora" / "patterns"
 
 
 def corpus_files(directory: str | Path | None = None) -> list[Path]:

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mile_meta.config import repository_root
+from mile_meta.config import resources_root
 from mile_meta.errors import PatternError
 from mile_meta.kb.migrations.m0002_patterns import FTS_COLUMNS
 from mile_meta.patterns._corpus import corpus_files, load_corpus, unresolved_links
@@ -377,7 +377,7 @@ def _stored_path(path: Path | None) -> str:
         return ""
     resolved = path.resolve()
     try:
-        return resolved.relative_to(repository_root()).as_posix()
+        return resolved.relative_to(resources_root()).as_posix()
     except ValueError:
         return str(resolved)
 
@@ -387,7 +387,7 @@ def _pattern_from_row(row: dict[str, Any]) -> Pattern:
     if not row["path"]:
         return pattern
     path = Path(row["path"])
-    return replace(pattern, path=path if path.is_absolute() else repository_root() / path)
+    return replace(pattern, path=path if path.is_absolute() else resources_root() / path)
 
 
 def _filters(*, stage: str | None, level: str | None, task: str | None) -> tuple[str, list[Any]]:
