@@ -80,7 +80,9 @@ def resolve_metric(name: str) -> Metric:
     """The metric called ``name`` or one of its aliases (``accuracy``, ``roc_auc``, ``rmse``)."""
     key = name.strip().lower()
     if key not in _ALIASES:
-        raise MileMetaError(f"unknown metric {name!r}; use one of {', '.join(sorted(METRICS))}")
+        raise MileMetaError(
+            f"unknown metric {name!r}; use one of {', '.join(sorted(METRICS))}", usage=True
+        )
     return METRICS[_ALIASES[key]]
 
 

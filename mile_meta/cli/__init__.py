@@ -8,6 +8,7 @@ command called ``command``; modules are imported only when their command runs, s
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 import warnings
 from typing import Any
@@ -55,8 +56,38 @@ class _LazyGroup(click.Group):
         try:
             return super().invoke(ctx)
         except MileMetaError as error:
-            click.echo(f"Error: {error}", err=True)
-            sys.exit(2)
+            # 2 for usage errors (as click), 1 for runtime errors: see mile_meta.errors
+            click.echo(f"Error: {_one_line(error)}", err=True)
+            sys.exit(error.exit_code)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except OSError as error:
+            # a full disk, a permission or a vanished file: the system's words are the message
+            if os.environ.get(_DEBUG_ENV_VAR):
+                raise
+            where = f" ({error.filename})" if getattr(error, "filename", None) else ""
+            click.echo(f"Error: {error.strerror or error}{where}", err=True)
+            sys.exit(1)
+        except Exception as error:
+            # never a traceback for the user; one line and how to get the details
+            if os.environ.get(_DEBUG_ENV_VAR):
+                raise
+            click.echo(
+                f"Error: unexpected {type(error).__name__}: {_one_line(error)} "
+                f"(a bug in mile-meta; rerun with {_DEBUG_ENV_VAR}=1 for the traceback and report it)",
+                err=True,
+            )
+            sys.exit(1)
+
+
+_DEBUG_ENV_VAR = "MILE_META_DEBUG"
+
+
+def _one_line(error: BaseException) -> str:
+    text = " ".join(str(error).split())
+    return text or type(error).__name__
 
 
 @click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

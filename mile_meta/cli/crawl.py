@@ -29,7 +29,9 @@ def _scope(suite: str | None, tasks: tuple[int, ...], tag: str | None, flow: int
         if scope is not None
     ]
     if len(given) > 1:
-        raise MileMetaError("pass one scope: --suite, --task (repeatable), --tag or --flow")
+        raise MileMetaError(
+            "pass one scope: --suite, --task (repeatable), --tag or --flow", usage=True
+        )
     return given[0] if given else None
 
 
@@ -231,10 +233,11 @@ def command(
     if scope is None and not resume:
         raise MileMetaError(
             "nothing to crawl: pass --suite, --task, --tag or --flow, or --resume "
-            "(see `mile-meta crawl --help`)"
+            "(see `mile-meta crawl --help`)",
+            usage=True,
         )
     if retries < 1:
-        raise MileMetaError("--retries must be at least 1")
+        raise MileMetaError("--retries must be at least 1", usage=True)
     crawler = OpenMLCrawler(
         server=server,
         cache_dir=cache_dir,

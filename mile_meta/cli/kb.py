@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from mile_meta.cli._common import echo_json, json_option, kb_option, open_knowledge_base, top_option
+from mile_meta.kb._store import QUERY_TIMEOUT_SECONDS
 
 
 @click.group("kb")
@@ -158,23 +159,43 @@ def show_dataset(key: str, top: int, kb_path: Path | None, as_json: bool) -> Non
 
 @command.command("query")
 @click.argument("sql")
+@click.option(
+    "--timeout",
+    default=QUERY_TIMEOUT_SECONDS,
+    show_default=True,
+    type=click.FloatRange(min=0),
+    help="Stop the query after this many seconds (0: no limit); Ctrl-C stops it too.",
+)
+@click.option(
+    "--limit",
+    default=1000,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="Show at most this many rows (0: all); says so when more were left out.",
+)
 @kb_option
 @json_option
-def query(sql: str, kb_path: Path | None, as_json: bool) -> None:
-    """Run read-only SQL against the knowledge base (writes are refused).
+def query(sql: str, timeout: float, limit: int, kb_path: Path | None, as_json: bool) -> None:
+    """Run read-only SQL against the knowledge base (writes and ATTACH are refused).
 
     \b
     Example:
       mile-meta kb query "SELECT family, count(*) FROM pipelines GROUP BY family"
     """
     with open_knowledge_base(kb_path) as kb:
-        columns, rows = kb.query(sql)
+        columns, rows = kb.query(
+            sql, timeout=timeout or None, max_rows=limit + 1 if limit else None
+        )
+    left_out = bool(limit) and len(rows) > limit
+    rows = rows[:limit] if limit else rows
     if as_json:
         echo_json([dict(zip(columns, row, strict=True)) for row in rows])
-        return
-    click.echo("\t".join(columns))
-    for row in rows:
-        click.echo("\t".join("" if value is None else str(value) for value in row))
+    else:
+        click.echo("\t".join(columns))
+        for row in rows:
+            click.echo("\t".join("" if value is None else str(value) for value in row))
+    if left_out:
+        click.echo(f"(first {limit:,} rows shown; pass --limit 0 for all)", err=True)
 
 
 @command.command("components")
@@ -202,7 +223,8 @@ def components(metric: str, top: int, kb_path: Path | None, as_json: bool) -> No
         ).fetchone():
             held = [row[0] for row in kb.db.execute("SELECT DISTINCT metric FROM evaluations")]
             raise KnowledgeBaseError(
-                f"{kb.path} holds no {metric} results; use one of {', '.join(sorted(held))}"
+                f"{kb.path} holds no {metric} results; use one of {', '.join(sorted(held))}",
+                usage=True,
             )
         graph = build_graph(kb, metrics=[metric])
     wins = component_wins(graph, metric, top=top)

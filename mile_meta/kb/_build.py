@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,6 +16,10 @@ if TYPE_CHECKING:
 __all__ = ["build_knowledge_base", "ensure_default_knowledge_base"]
 
 logger = logging.getLogger(__name__)
+
+# How long a process waits for another one building the same knowledge base (a full build
+# takes about half a minute; a loaded machine or a slow disk, several).
+_BUILD_WAIT_SECONDS = 30 * 60
 
 SourceCallback = Callable[[str, int | None], Callable[[int], None] | None]
 
@@ -43,39 +48,107 @@ def build_knowledge_base(
     chosen = list(sources) if sources else list(DEFAULT_SOURCES)
     # Make every source first, so a typo in the last name fails before any work.
     made = [make_source(name, snapshot_dir) for name in chosen]
-    if resolved.exists():
-        with KnowledgeBase.open(resolved) as kb:
-            return [_ingest(kb, source, on_source) for source in made]
     if path is None:
         resolved.parent.mkdir(parents=True, exist_ok=True)
+    if resolved.exists():
+        return _update(resolved, made, on_source)
+    with build_lock(resolved):
+        if resolved.exists():  # another process built it while we waited: update it
+            return _update(resolved, made, on_source)
+        return _build_new(resolved, made, on_source)
+
+
+def _update(path: Path, made: list[Source], on_source: SourceCallback | None) -> list[IngestReport]:
+    with KnowledgeBase.open(path) as kb:
+        kb.require_writable("ingest the corpora")
+        return [_ingest(kb, source, on_source) for source in made]
+
+
+def _build_new(
+    resolved: Path, made: list[Source], on_source: SourceCallback | None
+) -> list[IngestReport]:
+    # Called with the build lock held: nobody else is writing the .partial file, so what is
+    # there was left by an interrupted build and goes.
     partial = resolved.with_name(resolved.name + ".partial")
     _remove_database_files(partial)
     try:
         with KnowledgeBase.open(partial) as kb:
             reports = [_ingest(kb, source, on_source) for source in made]
+            # fold the write-ahead log into the file, so the rename moves one complete file
+            kb.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     except BaseException:
         _remove_database_files(partial)
         raise
+    _remove_database_files(partial, keep_database=True)
     partial.replace(resolved)
     return reports
 
 
-def ensure_default_knowledge_base(notify: Callable[[str], None] | None = None) -> Path:
+@contextlib.contextmanager
+def build_lock(path: Path, notify: Callable[[str], None] | None = None) -> Iterator[None]:
+    """Hold the lock that lets one process at a time create the knowledge base at ``path``.
+
+    The lock is an OS file lock on ``<path>.lock`` (released by the kernel when a process
+    dies, so a killed build never blocks the next one). Others wait; ``notify`` hears once
+    that they do.
+    """
+    from filelock import FileLock, Timeout
+
+    from mile_meta.errors import KnowledgeBaseError
+
+    lock = FileLock(str(path.with_name(path.name + ".lock")))
+    try:
+        try:
+            lock.acquire(timeout=0.1)
+        except Timeout:
+            message = f"waiting for another mile-meta process to finish building {path}"
+            logger.info(message)
+            if notify is not None:
+                notify(message)
+            lock.acquire(timeout=_BUILD_WAIT_SECONDS)
+    except Timeout as error:
+        raise KnowledgeBaseError(
+            f"another process has been building {path} for over {_BUILD_WAIT_SECONDS // 60} "
+            "minutes; wait for it or pass another --kb path"
+        ) from error
+    except OSError as error:
+        raise KnowledgeBaseError(
+            f"cannot lock {path} for building ({error.strerror or error}); "
+            "check that its folder is writable or pass another --kb path"
+        ) from error
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def ensure_default_knowledge_base(
+    notify: Callable[[str], None] | None = None, on_source: SourceCallback | None = None
+) -> Path:
     """Return the default knowledge base's path, building it from the bundled snapshot first
     if it is not there yet (about half a minute, once per machine).
 
-    ``notify`` receives a one-line message before a build starts (the CLI prints it).
+    Several processes starting at once build it once: the first builds under a file lock,
+    the others wait for it and then use it. ``notify`` receives a one-line message before a
+    build starts (the CLI prints it); ``on_source`` is passed to :func:`build_knowledge_base`
+    for a progress display.
     """
     from mile_meta.config import default_kb_path
 
     path = default_kb_path()
-    if not path.exists():
-        message = f"building the default knowledge base at {path} (first run, about 30 s)"
-        logger.info(message)
-        if notify is not None:
-            notify(message)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        build_knowledge_base(path)
+    if path.exists():  # the build renames a complete file into place: existing means complete
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with build_lock(path, notify):
+        if not path.exists():
+            message = f"building the default knowledge base at {path} (first run, about 30 s)"
+            logger.info(message)
+            if notify is not None:
+                notify(message)
+            from mile_meta.sources import DEFAULT_SOURCES, make_source
+
+            made = [make_source(name, None) for name in DEFAULT_SOURCES]
+            _build_new(path, made, on_source)
     return path
 
 
@@ -85,6 +158,6 @@ def _ingest(kb: KnowledgeBase, source: Source, on_source: SourceCallback | None)
     return kb.ingest(source, progress=progress)
 
 
-def _remove_database_files(path: Path) -> None:
-    for suffix in ("", "-wal", "-shm"):
+def _remove_database_files(path: Path, *, keep_database: bool = False) -> None:
+    for suffix in ("-wal", "-shm") if keep_database else ("", "-wal", "-shm"):
         path.with_name(path.name + suffix).unlink(missing_ok=True)

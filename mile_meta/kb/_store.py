@@ -64,6 +64,9 @@ __all__ = [
 FULL_DATA = 2**62
 
 _BATCH_SIZE = 20_000
+# `kb query` stops a statement after this long unless told otherwise (a recursive CTE can
+# run for ever).
+QUERY_TIMEOUT_SECONDS = 5.0
 _ENTITY_TABLES = ("datasets", "qualities", "tasks", "pipelines", "evaluations")
 
 
@@ -158,6 +161,11 @@ class KnowledgeBase:
         Without ``path``, the default one (``$MILE_META_KB`` or the per-user data folder) is
         opened, built from the bundled corpus snapshot first if it is not there yet: an empty
         default would answer every later question with "no results".
+
+        A file that is not a knowledge base (empty, another application's SQLite file, not
+        SQLite at all) is refused, never turned into one. A file (or folder) this process
+        cannot write is opened read-only: reading works, :attr:`writable` is False and any
+        write raises :class:`~mile_meta.errors.KnowledgeBaseError`.
         """
         if path is None:
             from mile_meta.kb._build import ensure_default_knowledge_base
@@ -165,20 +173,14 @@ class KnowledgeBase:
             resolved = ensure_default_knowledge_base()
         else:
             resolved = Path(path).expanduser()
-        if resolved.is_dir():
+        _check_path(resolved, must_exist=must_exist)
+        writable = _can_write(resolved)
+        try:
+            connection = _connect(resolved, writable=writable)
+        except sqlite3.Error as error:
             raise KnowledgeBaseError(
-                f"{resolved} is a folder; pass the knowledge base file, e.g. --kb {resolved / 'kb.sqlite'}"
-            )
-        if not resolved.exists():
-            if must_exist:
-                raise KnowledgeBaseError(
-                    f"no knowledge base at {resolved}; build one with `mile-meta kb build --kb {resolved}`"
-                )
-            if not resolved.parent.exists():
-                raise KnowledgeBaseError(
-                    f"folder {resolved.parent} does not exist; create it or pass another --kb path"
-                )
-        connection = sqlite3.connect(str(resolved), timeout=30.0)
+                f"cannot open {resolved} ({error}); check the file's permissions or pass another --kb path"
+            ) from error
         try:
             db = sqlite_utils.Database(connection)
             tables = db.table_names()
@@ -188,10 +190,12 @@ class KnowledgeBase:
                     f"{resolved} is an SQLite file of another application, not a mile-meta "
                     "knowledge base; pass another --kb path"
                 )
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
-            db.execute("PRAGMA foreign_keys=OFF")
             knowledge_base = cls(resolved, db)
+            knowledge_base.writable = writable
+            if writable:
+                _with_retries(lambda: db.execute("PRAGMA journal_mode=WAL"))
+                db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("PRAGMA foreign_keys=OFF")
             knowledge_base._upgrade()
         except sqlite3.DatabaseError as error:
             connection.close()
@@ -202,6 +206,21 @@ class KnowledgeBase:
             connection.close()
             raise
         return knowledge_base
+
+    #: False when the file or its folder cannot be written (a read-only medium, permissions).
+    writable: bool = True
+
+    def require_writable(self, what: str = "write to it") -> None:
+        """Raise a one-line :class:`KnowledgeBaseError` unless this process can write the file.
+
+        Commands that record results call this *before* their work, so a read-only knowledge
+        base never costs the user a finished result.
+        """
+        if not self.writable:
+            raise KnowledgeBaseError(
+                f"{self.path} is read-only, so mile-meta cannot {what}; make the file and its "
+                "folder writable or pass another --kb path"
+            )
 
     def close(self) -> None:
         """Close the connection (``with KnowledgeBase.open(...) as kb`` does it for you)."""
@@ -224,20 +243,26 @@ class KnowledgeBase:
 
     def _upgrade(self) -> None:
         migrations = all_migrations()
-        if not self.db["schema_migrations"].exists():
-            self.db.table("schema_migrations").create(
-                {"version": int, "name": str, "applied_at": str}, pk="version"
-            )
-        current = self.schema_version
         newest = migrations[-1].version if migrations else 0
+        current = self.schema_version
         if current > newest:
             raise KnowledgeBaseError(
                 f"{self.path} has schema version {current}, newer than this mile-meta ({newest}); upgrade mile-meta"
             )
+        if current == newest and self.db["schema_migrations"].exists():
+            return
+        self.require_writable(f"upgrade it from schema version {current} to {newest}")
         for migration in migrations:
             if migration.version <= current:
                 continue
-            with self.db.atomic():
+            with self.transaction():
+                # Another process may have applied it while we waited for the write lock.
+                self.db.execute(
+                    "CREATE TABLE IF NOT EXISTS schema_migrations"
+                    " (version INTEGER PRIMARY KEY, name TEXT, applied_at TEXT)"
+                )
+                if self.schema_version >= migration.version:
+                    continue
                 migration.upgrade(self.db)
                 self.db.table("schema_migrations").insert(
                     {
@@ -247,12 +272,42 @@ class KnowledgeBase:
                     }
                 )
 
+
     # -- writing -------------------------------------------------------------------------
     @contextlib.contextmanager
     def transaction(self) -> Iterator[KnowledgeBase]:
-        """All writes inside the block land together or not at all."""
-        with self.db.atomic():
+        """All writes inside the block land together or not at all.
+
+        The write lock is taken at the start (``BEGIN IMMEDIATE``): several processes writing
+        at once queue on SQLite's busy timeout, then retry with backoff, instead of failing
+        halfway with "database is locked". A block inside another is a savepoint.
+        """
+        connection = self.db.conn
+        if connection.in_transaction:
+            with self.db.atomic():
+                yield self
+            return
+        self.require_writable()
+        try:
+            _with_retries(lambda: connection.execute("BEGIN IMMEDIATE"))
+        except sqlite3.OperationalError as error:
+            raise _write_error(self.path, error) from error
+        try:
             yield self
+        except BaseException as error:
+            if connection.in_transaction:
+                connection.rollback()
+            if isinstance(error, sqlite3.OperationalError) and _is_read_only_error(error):
+                raise _write_error(self.path, error) from error
+            raise
+        try:
+            _with_retries(lambda: connection.execute("COMMIT"))
+        except BaseException as error:
+            if connection.in_transaction:
+                connection.rollback()
+            if isinstance(error, sqlite3.OperationalError):
+                raise _write_error(self.path, error) from error
+            raise
 
     def ingest(
         self,
@@ -523,7 +578,8 @@ class KnowledgeBase:
         if not rows:
             raise KnowledgeBaseError(
                 f"no dataset {text!r} in {self.path}; list some with "
-                '`mile-meta kb query "SELECT dataset_id, name FROM datasets LIMIT 20"`'
+                '`mile-meta kb query "SELECT dataset_id, name FROM datasets LIMIT 20"`',
+                usage=True,
             )
         return str(rows[0][0])
 
@@ -623,24 +679,76 @@ class KnowledgeBase:
         )
 
     def query(
-        self, sql: str, params: Iterable[Any] = ()
+        self,
+        sql: str,
+        params: Iterable[Any] = (),
+        *,
+        timeout: float | None = QUERY_TIMEOUT_SECONDS,
+        max_rows: int | None = None,
     ) -> tuple[list[str], list[tuple[Any, ...]]]:
-        """Run read-only SQL; any statement that would write is refused."""
+        """Run read-only SQL; any statement that would write is refused.
+
+        The query stops after ``timeout`` seconds (None: no limit) or on Ctrl-C, with a
+        :class:`KnowledgeBaseError`; at most ``max_rows`` rows are fetched. Nothing is
+        created on disk: the connection is read-only and ``ATTACH`` is refused (attaching a
+        new path would create an empty file).
+        """
+        import signal
+        import threading
+        import time
+
         uri = f"{self.path.resolve().as_uri()}?mode=ro"
         connection = sqlite3.connect(uri, uri=True)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        interrupted = threading.Event()
+
+        def stop_when_due() -> int:
+            # called by SQLite every few thousand steps; non-zero aborts the statement
+            if interrupted.is_set():
+                return 1
+            return int(deadline is not None and time.monotonic() > deadline)
+
+        def refuse_attach(action: int, *args: object) -> int:
+            if action in (sqlite3.SQLITE_ATTACH, sqlite3.SQLITE_DETACH):
+                return sqlite3.SQLITE_DENY
+            return sqlite3.SQLITE_OK
+
+        previous_handler = None
+        if threading.current_thread() is threading.main_thread():
+            # SQLite runs the query in C, where Python sees Ctrl-C only when it returns:
+            # flag it, and let the progress handler abort the statement.
+            previous_handler = signal.signal(signal.SIGINT, lambda *_: interrupted.set())
         try:
             connection.execute("PRAGMA query_only = ON")
+            connection.set_authorizer(refuse_attach)
+            connection.set_progress_handler(stop_when_due, 10_000)
             cursor = connection.execute(sql, tuple(params))
             columns = [d[0] for d in cursor.description or ()]
-            return columns, cursor.fetchall()
+            rows = cursor.fetchall() if max_rows is None else cursor.fetchmany(max_rows)
+            return columns, rows
         except sqlite3.Error as error:
             message = str(error)
+            if interrupted.is_set():
+                raise KeyboardInterrupt from error
+            if "interrupted" in message and deadline is not None and time.monotonic() > deadline:
+                raise KnowledgeBaseError(
+                    f"query stopped after its time limit of {timeout:g} s; "
+                    "pass --timeout SECONDS for a longer one (0: none)"
+                ) from error
+            if "not authorized" in message:
+                raise KnowledgeBaseError(
+                    "kb query cannot ATTACH or DETACH databases; it reads this knowledge base only",
+                    usage=True,
+                ) from error
             if "readonly" in message or "query_only" in message or "read-only" in message:
                 raise KnowledgeBaseError(
-                    "kb query is read-only: the statement would write; use the Python API to change the knowledge base"
+                    "kb query is read-only: the statement would write; use the Python API to change the knowledge base",
+                    usage=True,
                 ) from error
-            raise KnowledgeBaseError(f"query failed: {message}") from error
+            raise KnowledgeBaseError(f"query failed: {message}", usage=True) from error
         finally:
+            if previous_handler is not None:
+                signal.signal(signal.SIGINT, previous_handler)
             connection.close()
 
     def evaluations_frame(
@@ -716,3 +824,111 @@ class KnowledgeBase:
 
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+# How long one SQLite call waits for another process's write lock, then how often we retry.
+_BUSY_TIMEOUT_SECONDS = 15.0
+_RETRIES = 6
+_SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def _check_path(path: Path, *, must_exist: bool) -> None:
+    """Refuse what must never become a knowledge base, before SQLite touches the file."""
+    if path.is_dir():
+        raise KnowledgeBaseError(
+            f"{path} is a folder; pass the knowledge base file, e.g. --kb {path / 'kb.sqlite'}",
+            usage=True,
+        )
+    if not path.exists():
+        if must_exist:
+            raise KnowledgeBaseError(
+                f"no knowledge base at {path}; build one with `mile-meta kb build --kb {path}`",
+                usage=True,
+            )
+        if not path.parent.is_dir():
+            raise KnowledgeBaseError(
+                f"folder {path.parent} does not exist; create it or pass another --kb path",
+                usage=True,
+            )
+        return
+    try:
+        with path.open("rb") as handle:
+            header = handle.read(len(_SQLITE_HEADER))
+    except OSError as error:
+        raise KnowledgeBaseError(
+            f"cannot read {path} ({error.strerror or error}); check its permissions"
+        ) from error
+    if not header:
+        # SQLite would happily turn an empty file into a new database: a typo or a failed
+        # copy would then silently give an empty knowledge base.
+        raise KnowledgeBaseError(
+            f"{path} is an empty file (0 bytes), not a knowledge base; delete it to build a "
+            "new one there, or pass another --kb path"
+        )
+    if header != _SQLITE_HEADER:
+        raise KnowledgeBaseError(
+            f"{path} is not an SQLite file, so not a mile-meta knowledge base; pass another --kb path"
+        )
+
+
+def _can_write(path: Path) -> bool:
+    """Whether this process may write the file and create its journal beside it."""
+    import os
+
+    folder_ok = os.access(path.parent, os.W_OK | os.X_OK)
+    return folder_ok and (not path.exists() or os.access(path, os.W_OK))
+
+
+def _connect(path: Path, *, writable: bool) -> sqlite3.Connection:
+    if writable:
+        return sqlite3.connect(str(path), timeout=_BUSY_TIMEOUT_SECONDS)
+    uri = path.resolve().as_uri()
+    connection = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=_BUSY_TIMEOUT_SECONDS)
+    try:
+        connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return connection
+    except sqlite3.OperationalError:
+        # A WAL file in a read-only folder cannot get its shared-memory index; nobody can
+        # be writing there, so reading it as immutable is safe.
+        connection.close()
+        return sqlite3.connect(f"{uri}?immutable=1", uri=True)
+
+
+def _is_busy_error(error: sqlite3.OperationalError) -> bool:
+    message = str(error).lower()
+    return "locked" in message or "busy" in message
+
+
+def _is_read_only_error(error: sqlite3.OperationalError) -> bool:
+    message = str(error).lower()
+    return "readonly" in message or "read-only" in message
+
+
+def _write_error(path: Path, error: sqlite3.OperationalError) -> KnowledgeBaseError:
+    if _is_read_only_error(error):
+        return KnowledgeBaseError(
+            f"{path} is read-only, so mile-meta cannot write to it; make the file and its "
+            "folder writable or pass another --kb path"
+        )
+    if _is_busy_error(error):
+        return KnowledgeBaseError(
+            f"{path} stayed locked by another process for over "
+            f"{_BUSY_TIMEOUT_SECONDS * _RETRIES:.0f} s; try again when it has finished"
+        )
+    return KnowledgeBaseError(f"cannot write to {path} ({error})")
+
+
+def _with_retries(action: Callable[[], Any]) -> Any:
+    """Run ``action``, retrying with exponential backoff while another process holds the lock."""
+    import random
+    import time
+
+    for attempt in range(_RETRIES):
+        try:
+            return action()
+        except sqlite3.OperationalError as error:
+            if not _is_busy_error(error) or attempt == _RETRIES - 1:
+                raise
+            # jitter so that writers who collided do not collide again
+            time.sleep(min(2.0, 0.05 * 2**attempt) * (0.5 + random.random()))
+    raise AssertionError("unreachable")

@@ -22,7 +22,7 @@ import pandas as pd
 from mile_meta.errors import DataError
 from mile_meta.records import TaskType
 
-__all__ = ["PreparedTable", "infer_task_type", "prepare_table"]
+__all__ = ["PreparedTable", "explain_task_type", "infer_task_type", "prepare_table"]
 
 TASK_TYPES: tuple[TaskType, ...] = ("binary", "multiclass", "regression")
 
@@ -30,6 +30,11 @@ TASK_TYPES: tuple[TaskType, ...] = ("binary", "multiclass", "regression")
 # distinct values is read as class labels (0..9 digit labels, 1..7 segment classes); more
 # distinct values read as a count or a measurement.
 _MAX_DISTINCT_WHOLE_NUMBERS_FOR_CLASSES = 10
+# Beyond ten: whole numbers are codes when few relative to the rows (AutoGluon's share of
+# 5 %, 10 % for small data), without gaps, and at most this many.
+_MAX_CODED_CLASSES = 100
+_CODED_SHARE = 0.05
+_CODED_SHARE_SMALL = 0.10
 
 
 @dataclass(frozen=True)
@@ -118,14 +123,28 @@ def _numeric_values(column: pd.Series) -> np.ndarray:
     return column.to_numpy(dtype=np.float64, na_value=np.nan)
 
 
-def infer_task_type(target: pd.Series) -> TaskType:
+def infer_task_type(target: pd.Series, metric: str | None = None) -> TaskType:
     """Guess the task from the target: ``"binary"``, ``"multiclass"`` or ``"regression"``.
 
-    Text, categories and booleans are class labels. Numbers are class labels when there are
-    at most two distinct values, or when all values are whole numbers and there are at most
-    ten distinct ones (digit labels); otherwise the target is a quantity to regress. Pass
-    ``task_type`` to :func:`compute_metafeatures` when the guess is wrong (a count taking
-    values 0..9 is read as ten classes).
+    See :func:`explain_task_type` for the rules and the reason behind a guess.
+    """
+    return explain_task_type(target, metric)[0]
+
+
+def explain_task_type(target: pd.Series, metric: str | None = None) -> tuple[TaskType, str]:
+    """The task the target implies and, in words, why (printed by the CLI).
+
+    * Text, categories and booleans are class labels; so are numbers with two values.
+    * A classification metric (``balanced_accuracy``...) makes the target class labels, a
+      regression metric (``rmse``...) a quantity: the user said what they measure.
+    * Whole numbers are class codes when there are at most ten distinct values (digit
+      labels), or, like AutoGluon's rule, when they take few distinct values relative to the
+      rows (at most 5 % of them, 10 % under 1,000 rows, and at most 100 values) *and* fill a
+      range without gaps (codes 0..10); counts (visits, rings) leave gaps in their tail and
+      stay quantities.
+    * Anything else numeric is a quantity to regress.
+
+    Pass ``task_type`` (``--task``) where the guess is wrong.
     """
     series = target if isinstance(target, pd.Series) else pd.Series(target)
     known = series.dropna()
@@ -134,16 +153,43 @@ def infer_task_type(target: pd.Series) -> TaskType:
             n_distinct = int(known.nunique())
         else:
             n_distinct = int(known.astype(str).nunique()) if len(known) else 0
-        return "binary" if n_distinct <= 2 else "multiclass"
+        kind: TaskType = "binary" if n_distinct <= 2 else "multiclass"
+        return kind, f"its values are labels ({n_distinct} distinct)"
     values = _numeric_values(known)
     values = values[np.isfinite(values)]
-    n_distinct = len(np.unique(values))
+    distinct = np.unique(values)
+    n_distinct = len(distinct)
+    if metric is not None:
+        from mile_meta.metrics import resolve_metric
+
+        resolved = resolve_metric(metric)
+        if "regression" in resolved.task_types:
+            return "regression", f"{resolved.name} is a regression metric"
+        kind = "binary" if n_distinct <= 2 else "multiclass"
+        return kind, f"{resolved.name} is a classification metric ({n_distinct} distinct values)"
     if n_distinct <= 2:
-        return "binary" if len(values) else "regression"
+        if not len(values):
+            return "regression", "it holds no finite values"
+        return "binary", f"it takes {n_distinct} distinct values"
     whole_numbers = bool(np.all(values == np.round(values)))
     if whole_numbers and n_distinct <= _MAX_DISTINCT_WHOLE_NUMBERS_FOR_CLASSES:
-        return "multiclass"
-    return "regression"
+        return "multiclass", f"it holds {n_distinct} distinct whole numbers (class codes)"
+    if whole_numbers and n_distinct <= _MAX_CODED_CLASSES:
+        share = n_distinct / len(values)
+        limit = _CODED_SHARE_SMALL if len(values) < 1000 else _CODED_SHARE
+        gapless = distinct[-1] - distinct[0] + 1 == n_distinct
+        if share <= limit and gapless:
+            return "multiclass", (
+                f"it holds {n_distinct} consecutive whole numbers over {len(values):,} rows "
+                "(class codes)"
+            )
+        if share <= limit:
+            return "regression", (
+                f"its {n_distinct} whole numbers leave gaps between {distinct[0]:g} and "
+                f"{distinct[-1]:g} (a count)"
+            )
+        return "regression", f"it holds {n_distinct:,} distinct numbers over {len(values):,} rows"
+    return "regression", f"it holds {n_distinct:,} distinct numbers"
 
 
 def _validated_task_type(task_type: str | None, target: pd.Series) -> TaskType:

@@ -190,7 +190,7 @@ def get_pattern(kb: KnowledgeBase, name: str) -> Pattern:
         names = [row["name"] for row in kb.db.query("SELECT name FROM patterns")]
         close = difflib.get_close_matches(name, names, n=3, cutoff=0.5)
         hint = f" (did you mean {', '.join(close)}?)" if close else ""
-        raise PatternError(f'no pattern named "{name}" in the knowledge base{hint}')
+        raise PatternError(f'no pattern named "{name}" in the knowledge base{hint}', usage=True)
     return _pattern_from_row(rows[0])
 
 
@@ -228,7 +228,7 @@ def search_patterns(
     higher. The filters work as in :func:`list_patterns`.
     """
     if limit < 1:
-        raise PatternError(f"limit must be at least 1, got {limit}")
+        raise PatternError(f"limit must be at least 1, got {limit}", usage=True)
     query = _fts_query(text)
     where, parameters = _filters(stage=stage, level=level, task=task)
     weights = ", ".join(str(_COLUMN_WEIGHTS[column]) for column in FTS_COLUMNS)
@@ -415,7 +415,8 @@ def _fts_query(text: str) -> str:
     if not wanted:
         raise PatternError(
             f"search text {text!r} has no words to search for; "
-            "use `mile-meta patterns list` to see every pattern"
+            "use `mile-meta patterns list` to see every pattern",
+            usage=True,
         )
     # Each word quoted, so FTS5 operators in the user's text (AND, NEAR, -, *) stay words.
     return " OR ".join(f'"{word}"' for word in dict.fromkeys(wanted))
@@ -435,4 +436,6 @@ def _resolve(value: str, choices: tuple[str, ...], what: str, *, prefixes: bool 
         return matches[0]
     found = f"ambiguous {what}" if matches else f"unknown {what}"
     candidates = matches or list(choices)
-    raise PatternError(f'{found} "{value}" (expected one of: {", ".join(candidates)})')
+    raise PatternError(
+        f'{found} "{value}" (expected one of: {", ".join(candidates)})', usage=True
+    )

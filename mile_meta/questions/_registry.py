@@ -47,7 +47,8 @@ def get_question(question_id: str) -> Question:
         close = difflib.get_close_matches(question_id, list(QUESTIONS), n=2, cutoff=0.5)
         hint = f"did you mean {' or '.join(close)}? " if close else ""
         raise MileMetaError(
-            f"unknown question {question_id!r}; {hint}known questions: {', '.join(QUESTIONS)}"
+            f"unknown question {question_id!r}; {hint}known questions: {', '.join(QUESTIONS)}",
+            usage=True,
         )
     return QUESTIONS[question_id]
 

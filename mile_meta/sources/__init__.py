@@ -37,7 +37,9 @@ def make_source(name: str, snapshot_dir: Path | None = None) -> Source:
 
     sources = available_sources()
     if name not in sources:
-        raise MileMetaError(f"unknown source {name!r}; use one of {', '.join(sorted(sources))}")
+        raise MileMetaError(
+            f"unknown source {name!r}; use one of {', '.join(sorted(sources))}", usage=True
+        )
     folder = snapshot_dir / name if snapshot_dir is not None else None
     return sources[name](folder)  # type: ignore[call-arg]
 

@@ -189,12 +189,14 @@ class OpenMLCrawler:
             raise MileMetaError("--concurrency must be at least 1")
         if not 1 <= page_size <= MAX_PAGE_SIZE:
             raise MileMetaError(
-                f"the page size must be between 1 and {MAX_PAGE_SIZE} (OpenML's limit)"
+                f"the page size must be between 1 and {MAX_PAGE_SIZE} (OpenML's limit)",
+                usage=True,
             )
         self.server = (server or DEFAULT_SERVER).rstrip("/")
         if not self.server.startswith(("http://", "https://")):
             raise MileMetaError(
-                f"--server {self.server!r} is not a URL; pass e.g. {DEFAULT_SERVER}"
+                f"--server {self.server!r} is not a URL; pass e.g. {DEFAULT_SERVER}",
+                usage=True,
             )
         self.cache_dir = (
             Path(cache_dir) if cache_dir is not None else default_cache_root() / "openml"
@@ -262,7 +264,8 @@ class OpenMLCrawler:
         if scope is None:
             if not resume:
                 raise MileMetaError(
-                    "nothing to crawl: pass --suite, --task, --tag or --flow (or --resume)"
+                    "nothing to crawl: pass --suite, --task, --tag or --flow (or --resume)",
+                    usage=True,
                 )
             keys = unfinished_scopes(connection) if connection is not None else []
             if not keys:
