@@ -216,7 +216,9 @@ def as_dataset(
     if isinstance(data, Dataset):
         return data
     if target is None:
-        raise DataError("pass the target column name (target=...) with a file or a frame", usage=True)
+        raise DataError(
+            "pass the target column name (target=...) with a file or a frame", usage=True
+        )
     if isinstance(data, pd.DataFrame):
         return dataset_from_frame(data, target, task_type=task_type, metric=metric)
     return load_dataset(data, target, task_type=task_type, metric=metric, encoding=encoding)
@@ -249,7 +251,9 @@ def dataset_from_frame(
             "column its own name"
         )
     if target not in frame.columns:
-        raise DataError(f"target column {target!r} not found; {_column_hint(frame, target)}", usage=True)
+        raise DataError(
+            f"target column {target!r} not found; {_column_hint(frame, target)}", usage=True
+        )
     if len(frame) == 0:
         raise DataError(f"{name} has a header but no rows; pass a file with data rows")
     labels = frame[target]

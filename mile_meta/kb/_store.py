@@ -272,7 +272,6 @@ class KnowledgeBase:
                     }
                 )
 
-
     # -- writing -------------------------------------------------------------------------
     @contextlib.contextmanager
     def transaction(self) -> Iterator[KnowledgeBase]:

@@ -436,6 +436,4 @@ def _resolve(value: str, choices: tuple[str, ...], what: str, *, prefixes: bool 
         return matches[0]
     found = f"ambiguous {what}" if matches else f"unknown {what}"
     candidates = matches or list(choices)
-    raise PatternError(
-        f'{found} "{value}" (expected one of: {", ".join(candidates)})', usage=True
-    )
+    raise PatternError(f'{found} "{value}" (expected one of: {", ".join(candidates)})', usage=True)
