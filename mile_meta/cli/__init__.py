@@ -32,6 +32,7 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "patterns": ("mile_meta.cli.patterns", "Write, search and answer practitioner patterns."),
     "models": ("mile_meta.cli.models", "Train and inspect the default meta-learner."),
     "serve": ("mile_meta.cli.serve", "Serve recommendations and priors over HTTP on loopback."),
+    "examples": ("mile_meta.cli.examples", "List the bundled example datasets and their paths."),
 }
 
 
@@ -74,6 +75,10 @@ class _LazyGroup(click.Group):
             # never a traceback for the user; one line and how to get the details
             if os.environ.get(_DEBUG_ENV_VAR):
                 raise
+            extra = _missing_extra(error) if isinstance(error, ImportError) else None
+            if extra is not None:
+                click.echo(f"Error: {extra}", err=True)
+                sys.exit(1)
             click.echo(
                 f"Error: unexpected {type(error).__name__}: {_one_line(error)} "
                 f"(a bug in mile-meta; rerun with {_DEBUG_ENV_VAR}=1 for the traceback and report it)",
@@ -101,6 +106,21 @@ def main() -> None:
     """
     # a warning for the user (e.g. rows left out) reads as one line, not a source listing
     warnings.formatwarning = _one_line_warning
+
+
+# optional libraries -> the extra that installs them (the base install leaves them out)
+_EXTRAS = {"openml": "crawl", "pyarrow": "parquet", "fastparquet": "parquet"}
+
+
+def _missing_extra(error: ImportError) -> str | None:
+    """The one-line advice for an optional library that is not installed, or None."""
+    missing = (error.name or "").split(".")[0]
+    if missing not in _EXTRAS:  # pandas names no module when no Parquet engine is installed
+        missing = next((name for name in _EXTRAS if name in str(error)), "")
+    if not missing:
+        return None
+    extra = _EXTRAS[missing]
+    return f"this needs {missing}, which is not installed: pip install 'mile-meta[{extra}]'"
 
 
 def _one_line_warning(

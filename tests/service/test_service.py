@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -17,54 +12,6 @@ EXAMPLE = REPO / "corpora" / "examples" / "credit-g.csv"
 META = {"NumberOfInstances": 1000.0, "NumberOfFeatures": 21.0, "NumberOfClasses": 2.0}
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def server(corpus_kb_path: Path) -> Iterator[str]:
-    """``mile-meta serve`` in a subprocess (1 MB upload limit), stopped after the module."""
-    port = _free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "from mile_meta.cli import main; main()",
-            "serve",
-            "--port",
-            str(port),
-            "--kb",
-            str(corpus_kb_path),
-            "--max-upload-mb",
-            "1",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                output = process.stdout.read().decode() if process.stdout else ""
-                pytest.fail(f"mile-meta serve did not come up: {output}")
-            time.sleep(0.3)
-        yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-
-
 def test_health_version_and_docs(server: str) -> None:
     health = httpx.get(f"{server}/health", timeout=60).json()
     assert health["status"] == "ok" and health["datasets"] > 0
@@ -73,7 +20,32 @@ def test_health_version_and_docs(server: str) -> None:
     openapi = httpx.get(f"{server}/openapi.json", timeout=60).json()
     body = openapi["paths"]["/priors"]["post"]["requestBody"]["content"]
     assert {"application/json", "multipart/form-data"} <= set(body)
-    assert httpx.get(f"{server}/docs", timeout=60).status_code == 200
+    assert "knowledge_base" not in health  # no file paths
+    docs = httpx.get(f"{server}/docs", timeout=60)
+    assert docs.status_code == 200
+    # Swagger UI comes from this process (the swagger-ui-bundle package), never a CDN
+    assert "https://" not in docs.text and "http://" not in docs.text
+    for asset in ("swagger-ui-bundle.js", "swagger-ui.css", "favicon-32x32.png"):
+        assert f"/docs-assets/{asset}" in docs.text
+        assert httpx.get(f"{server}/docs-assets/{asset}", timeout=60).status_code == 200
+
+
+def test_every_response_is_typed(server: str) -> None:
+    """A client generator gets named schemas, not untyped objects."""
+    openapi = httpx.get(f"{server}/openapi.json", timeout=60).json()
+    expected = {
+        ("/health", "get"): "HealthResponse",
+        ("/version", "get"): "VersionResponse",
+        ("/recommend", "post"): "RecommendResponse",
+        ("/priors", "post"): "PriorsResponse",
+    }
+    for (path, method), name in expected.items():
+        responses = openapi["paths"][path][method]["responses"]
+        schema = responses["200"]["content"]["application/json"]["schema"]
+        assert schema == {"$ref": f"#/components/schemas/{name}"}
+    recommendation = openapi["components"]["schemas"]["RecommendationItem"]["properties"]
+    assert recommendation["evidence"]["items"] == {"$ref": "#/components/schemas/EvidenceItem"}
+    assert "422" in openapi["paths"]["/priors"]["post"]["responses"]
 
 
 def test_recommend_from_meta_features(server: str) -> None:
