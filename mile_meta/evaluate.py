@@ -1,20 +1,16 @@
 """User-driven evaluation: cross-validate the pipeline the user names, and remember it.
 
 The result is recorded in the knowledge base as a *local run* (source ``local``) with the
-dataset's meta-features, so later recommendations learn from what users did. Transformed
-folds are cached by (data, split, preprocessing steps): a second pipeline that shares its
-preprocessing with one already evaluated on the same data skips that work.
+dataset's meta-features, so later recommendations learn from what users did. With a reuse
+store (``cache=``) every step of every fold — preprocessing stages, the fit, the predictions —
+is looked up by a key naming everything it depends on, and only what is missing is computed
+(:mod:`mile_meta.reuse`, ``docs/reuse.md``).
 """
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import json
-import os
 import time
 import warnings
-from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -38,6 +34,7 @@ from mile_meta.records import (
     SourceInfo,
     TaskRecord,
 )
+from mile_meta.reuse import EvaluationPlan, FoldOutcome, ReuseStore
 
 if TYPE_CHECKING:
     from mile_meta.kb import KnowledgeBase
@@ -59,7 +56,8 @@ class EvaluationResult:
     """Cross-validated score of one pipeline on one dataset.
 
     ``mean``/``std`` are in the metric's unit over ``fold_scores``; ``fit_seconds`` is the mean
-    time to fit one fold (preprocessing included, even when it came from the cache).
+    time to fit one fold (preprocessing included, even when it came from the cache: the time a
+    fresh fit takes); ``cached_folds`` counts folds whose preprocessing was reused.
     """
 
     pipeline_id: str
@@ -79,96 +77,29 @@ class EvaluationResult:
     cached_folds: int
     train_size: int | None = None
     error: str | None = None
+    # folds answered from stored predictions (nothing fitted), and fits resized incrementally
+    reused_folds: int = 0
+    resized_fits: int = 0
 
 
-class FoldCache:
-    """Transformed train/test folds keyed by data, split and preprocessing steps.
-
-    In memory (bounded by ``max_entries``) and, with ``folder``, on disk as ``.npz`` files so a
-    later process (the next ``mile-meta evaluate``) reuses them too. The folder holds copies
-    of the user's data, so it is kept under ``max_disk_bytes``: opening the cache removes the
-    least recently used files beyond that.
-    """
+class FoldCache(ReuseStore):
+    """The reuse store under its former name: ``FoldCache(folder)`` keeps results on disk in
+    ``folder`` as well as in memory. See :class:`mile_meta.reuse.ReuseStore`."""
 
     def __init__(
         self,
         folder: Path | None = None,
-        max_entries: int = 64,
+        max_entries: int = 4096,
         *,
         max_disk_bytes: int = 1 << 30,
+        max_memory_bytes: int = 512 << 20,
     ) -> None:
-        self.folder = folder
-        self.max_entries = max_entries
-        self.max_disk_bytes = max_disk_bytes
-        self._memory: OrderedDict[str, tuple[Any, Any, float]] = OrderedDict()
-        self.hits = 0
-        self.misses = 0
-        if folder is not None and folder.is_dir():
-            self._prune(folder)
-
-    def _prune(self, folder: Path) -> None:
-        files = []
-        for path in folder.glob("*.npz"):
-            try:
-                stat = path.stat()
-            except OSError:  # removed by another process meanwhile
-                continue
-            files.append((stat.st_mtime, stat.st_size, path))
-        total = sum(size for _, size, _ in files)
-        for _, size, path in sorted(files):
-            if total <= self.max_disk_bytes:
-                break
-            path.unlink(missing_ok=True)
-            total -= size
-
-    @staticmethod
-    def key(fingerprint: str, split: str, preprocessing: tuple[Any, ...]) -> str:
-        text = json.dumps(
-            [fingerprint, split, [s.to_dict() for s in preprocessing]], sort_keys=True
+        super().__init__(
+            folder,
+            max_entries=max_entries,
+            max_disk_bytes=max_disk_bytes,
+            max_memory_bytes=max_memory_bytes,
         )
-        return hashlib.sha256(text.encode()).hexdigest()[:24]
-
-    def get(self, key: str) -> tuple[Any, Any, float] | None:
-        if key in self._memory:
-            self._memory.move_to_end(key)
-            self.hits += 1
-            return self._memory[key]
-        if self.folder is not None:
-            path = self.folder / f"{key}.npz"
-            if path.exists():
-                try:
-                    with np.load(path, allow_pickle=False) as stored:
-                        entry = (stored["train"], stored["test"], float(stored["seconds"]))
-                except (OSError, ValueError, KeyError):
-                    path.unlink(missing_ok=True)
-                else:
-                    with contextlib.suppress(OSError):
-                        os.utime(path)  # recently used: the last to be pruned
-                    self._remember(key, entry)
-                    self.hits += 1
-                    return entry
-        self.misses += 1
-        return None
-
-    def put(self, key: str, train: Any, test: Any, seconds: float) -> None:
-        self._remember(key, (train, test, seconds))
-        if (
-            self.folder is not None
-            and isinstance(train, np.ndarray)
-            and isinstance(test, np.ndarray)
-        ):
-            if train.dtype == object or test.dtype == object:
-                return
-            self.folder.mkdir(parents=True, exist_ok=True)
-            partial = self.folder / f"{key}.partial.npz"
-            np.savez(partial, train=train, test=test, seconds=np.array(seconds))
-            partial.replace(self.folder / f"{key}.npz")
-
-    def _remember(self, key: str, entry: tuple[Any, Any, float]) -> None:
-        self._memory[key] = entry
-        self._memory.move_to_end(key)
-        while len(self._memory) > self.max_entries:
-            self._memory.popitem(last=False)
 
 
 def resolve_pipeline(
@@ -247,29 +178,51 @@ def _positive_scores(estimator: Any, X: Any) -> Any:
     return estimator.decision_function(X)
 
 
+# what each metric reads off a fitted model: class scores or plain predictions
+_SCORE_METRICS = ("area_under_roc_curve", "log_loss")
+
+
+def _prediction_kind(metric: Metric) -> str:
+    return "scores" if metric.name in _SCORE_METRICS else "predict"
+
+
+def _predictor(kind: str) -> Any:
+    if kind == "scores":
+        return _positive_scores
+    return lambda estimator, X: estimator.predict(X)
+
+
 def score_predictions(metric: Metric, estimator: Any, X: Any, y: Any) -> float:
     """Score a fitted estimator on (X, y) under ``metric``."""
+    kind = _prediction_kind(metric)
+    has_proba = hasattr(estimator, "predict_proba")
+    if metric.name == "log_loss" and not has_proba:
+        raise MileMetaError(
+            f"{type(estimator).__name__} gives no probabilities; log_loss needs them"
+        )
+    values = _predictor(kind)(estimator, X)
+    return _score(metric, values, getattr(estimator, "classes_", None), y, has_proba=has_proba)
+
+
+def _score(metric: Metric, values: Any, classes: Any, y: Any, *, has_proba: bool) -> float:
+    """``metric`` from a model's predictions (``predict`` output, or class scores for the
+    ranking metrics), its ``classes`` and the truth ``y``."""
     from sklearn import metrics as skm
 
     name = metric.name
-    if name in ("area_under_roc_curve", "log_loss"):
-        classes = list(estimator.classes_)
-        scores = _positive_scores(estimator, X)
+    if name in _SCORE_METRICS:
+        labels = list(classes)
         if name == "log_loss":
-            if not hasattr(estimator, "predict_proba"):
-                raise MileMetaError(
-                    f"{type(estimator).__name__} gives no probabilities; log_loss needs them"
-                )
-            return float(skm.log_loss(y, scores, labels=classes))
-        scores = np.asarray(scores)
-        if len(classes) == 2:
+            return float(skm.log_loss(y, values, labels=labels))
+        scores = np.asarray(values)
+        if len(labels) == 2:
             positive = scores[:, 1] if scores.ndim == 2 else scores
             return float(skm.roc_auc_score(y, positive))
-        if scores.ndim == 2 and not hasattr(estimator, "predict_proba"):
+        if scores.ndim == 2 and not has_proba:
             scores = np.exp(scores - scores.max(axis=1, keepdims=True))
         scores = scores / scores.sum(axis=1, keepdims=True)
-        return float(skm.roc_auc_score(y, scores, multi_class="ovr", labels=classes))
-    predicted = estimator.predict(X)
+        return float(skm.roc_auc_score(y, scores, multi_class="ovr", labels=labels))
+    predicted = values
     if name == "predictive_accuracy":
         return float(skm.accuracy_score(y, predicted))
     if name == "balanced_accuracy":
@@ -277,13 +230,10 @@ def score_predictions(metric: Metric, estimator: Any, X: Any, y: Any) -> float:
     if name == "balanced_error_rate":
         return 1.0 - float(skm.balanced_accuracy_score(y, predicted))
     if name == "f_measure":
-        average = (
-            "binary"
-            if len(np.unique(y)) <= 2 and len(getattr(estimator, "classes_", [])) <= 2
-            else "macro"
-        )
+        known = [] if classes is None else list(classes)
+        average = "binary" if len(np.unique(y)) <= 2 and len(known) <= 2 else "macro"
         if average == "binary":
-            return float(skm.f1_score(y, predicted, pos_label=estimator.classes_[1]))
+            return float(skm.f1_score(y, predicted, pos_label=known[1]))
         return float(skm.f1_score(y, predicted, average="macro"))
     if name == "root_mean_squared_error":
         return float(np.sqrt(skm.mean_squared_error(y, predicted)))
@@ -313,37 +263,47 @@ def _splits(dataset: Dataset, n_folds: int, seed: int) -> list[tuple[np.ndarray,
     return list(splitter.split(dataset.frame, y))
 
 
-def _run_fold(
-    template: Pipeline,
-    metric: Metric,
-    X: Any,
-    y: Any,
-    train: np.ndarray,
-    test: np.ndarray,
-    cache: FoldCache | None,
-    key: str,
-) -> tuple[float, float, bool]:
-    """Fit and score one fold: (score, seconds to preprocess and fit, preprocessing cached)."""
-    entry = cache.get(key) if cache is not None else None
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        if entry is not None:
-            X_train, X_test, preprocessing_seconds = entry
-        else:
-            started = time.perf_counter()
-            preprocessor = Pipeline([(name, clone(step)) for name, step in template.steps[:-1]])
-            X_train = preprocessor.fit_transform(X.iloc[train], y.iloc[train])
-            X_test = preprocessor.transform(X.iloc[test])
-            preprocessing_seconds = time.perf_counter() - started
-            if cache is not None:
-                cache.put(key, X_train, X_test, preprocessing_seconds)
-        # fit time excludes the cache's disk write, includes the (cached) preprocessing
-        started = time.perf_counter()
-        estimator = clone(template.steps[-1][1])
-        estimator.fit(X_train, y.iloc[train])
-        fit_seconds = time.perf_counter() - started + preprocessing_seconds
-        score = score_predictions(metric, estimator, X_test, y.iloc[test])
-    return score, fit_seconds, entry is not None
+def _run_fold_fresh(
+    template: Pipeline, kind: str, X: Any, y: Any, train: np.ndarray, test: np.ndarray
+) -> FoldOutcome:
+    """One fold with nothing reused: the scikit-learn pipeline the spec builds, fitted afresh
+    (the reference every reused result is checked against)."""
+    started = time.perf_counter()
+    pipeline = clone(template)
+    pipeline.fit(X.iloc[train], y.iloc[train])
+    fit_seconds = time.perf_counter() - started
+    values = _predictor(kind)(pipeline, X.iloc[test])
+    return FoldOutcome(values, getattr(pipeline, "classes_", None), fit_seconds, "none", False)
+
+
+def _working_dataset(dataset: Dataset, rows: np.ndarray | None) -> Dataset:
+    if rows is None:
+        return dataset
+    import joblib
+
+    return Dataset(
+        name=dataset.name,
+        frame=dataset.frame.iloc[rows].reset_index(drop=True),
+        target=dataset.target.iloc[rows].reset_index(drop=True),
+        task_type=dataset.task_type,
+        path=dataset.path,
+        # named by the full data and the rows: no second pass over the values
+        fingerprint=str(joblib.hash((dataset.fingerprint, np.asarray(rows))))[:16],
+    )
+
+
+def _data_identity(dataset: Dataset) -> tuple[Any, ...]:
+    """What names the data in reuse keys: its values (fingerprint), target and dtypes."""
+    frame = dataset.frame
+    return (
+        dataset.fingerprint,
+        str(dataset.target.name),
+        str(dataset.target.dtype),
+        dataset.task_type,
+        tuple(map(str, frame.columns)),
+        tuple(str(dtype) for dtype in frame.dtypes),
+        len(frame),
+    )
 
 
 def evaluate_pipeline(
@@ -355,13 +315,16 @@ def evaluate_pipeline(
     seed: int = 0,
     kb: KnowledgeBase | None = None,
     record: bool = True,
-    cache: FoldCache | None = None,
+    cache: ReuseStore | None = None,
     rows: np.ndarray | None = None,
 ) -> EvaluationResult:
     """Cross-validate one pipeline on ``dataset`` and (with ``kb`` and ``record``) record it.
 
-    ``rows`` restricts the evaluation to a subsample (the fidelity schedule of the search);
-    its results are recorded with ``train_size`` set.
+    ``cache`` (a :class:`~mile_meta.reuse.ReuseStore`, e.g.
+    :func:`~mile_meta.reuse.default_store`) reuses what earlier evaluations stored there —
+    preprocessed folds, fitted estimators, predictions — and keeps what this one computes;
+    None fits every fold afresh. ``rows`` restricts the evaluation to a subsample (the
+    fidelity schedule of the search); its results are recorded with ``train_size`` set.
     """
     started = time.perf_counter()
     spec = resolve_pipeline(pipeline, kb)
@@ -374,29 +337,46 @@ def evaluate_pipeline(
         )
     if cv < 2:
         raise MileMetaError(f"--cv must be at least 2, got {cv}")
-    working = dataset
-    if rows is not None:
-        working = Dataset(
-            name=dataset.name,
-            frame=dataset.frame.iloc[rows].reset_index(drop=True),
-            target=dataset.target.iloc[rows].reset_index(drop=True),
-            task_type=dataset.task_type,
-            path=dataset.path,
-        )
+    working = _working_dataset(dataset, rows)
     folds = _splits(working, cv, seed)
     template = _build(spec, seed)
+    estimator = template.steps[-1][1]
+    has_proba = hasattr(estimator, "predict_proba")
+    if chosen.name == "log_loss" and not has_proba:
+        raise MileMetaError(
+            f"{type(estimator).__name__} gives no probabilities; log_loss needs them"
+        )
+    kind = _prediction_kind(chosen)
+    plan = None
+    if cache is not None:
+        plan = EvaluationPlan(
+            spec,
+            template,
+            data_identity=_data_identity(working),
+            folds_identity=(
+                "stratified" if working.task_type != "regression" else "kfold",
+                cv,
+                seed,
+                len(folds),
+            ),
+        )
     X, y = working.frame, working.target
     scores: list[float] = []
     fit_times: list[float] = []
-    cached = 0
+    cached = reused_folds = resized = 0
     for index, (train, test) in enumerate(folds):
-        key = FoldCache.key(
-            working.fingerprint, f"{cv}:{seed}:{index}:{len(y)}", spec.preprocessing
-        )
         try:
-            score, fit_seconds, from_cache = _run_fold(
-                template, chosen, X, y, train, test, cache, key
-            )
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                if plan is not None and cache is not None:
+                    outcome = plan.run_fold(
+                        cache, index, X, y, train, test, kind=kind, predictor=_predictor(kind)
+                    )
+                else:
+                    outcome = _run_fold_fresh(template, kind, X, y, train, test)
+                score = _score(
+                    chosen, outcome.values, outcome.classes, y.iloc[test], has_proba=has_proba
+                )
         except (MemoryError, MileMetaError):
             raise
         except Exception as error:  # the estimator's own words, on one line
@@ -405,8 +385,10 @@ def evaluate_pipeline(
                 f"({_first_line(error)}); try another pipeline or check the data"
             ) from error
         scores.append(score)
-        fit_times.append(fit_seconds)
-        cached += from_cache
+        fit_times.append(outcome.fit_seconds)
+        cached += outcome.preprocessing_reused
+        reused_folds += outcome.reused == "predictions"
+        resized += outcome.reused == "resized"
     result = EvaluationResult(
         pipeline_id=spec.pipeline_id,
         spec=spec,
@@ -424,6 +406,8 @@ def evaluate_pipeline(
         dataset_name=dataset.name,
         cached_folds=cached,
         train_size=None if rows is None else len(rows),
+        reused_folds=reused_folds,
+        resized_fits=resized,
     )
     if kb is not None and record:
         record_local_runs(kb, dataset, [result])

@@ -156,16 +156,3 @@ def test_infinite_feature_values_are_read_as_missing(tmp_path: Path) -> None:
     dataset = load_dataset(path, "y")
     assert int(dataset.frame["x"].isna().sum()) == 10
     assert evaluate_pipeline("LogisticRegression", dataset, cv=2).n_folds == 2
-
-
-def test_fold_cache_on_disk_keeps_under_its_limit(tmp_path: Path) -> None:
-    import os
-
-    folder = tmp_path / "folds"
-    folder.mkdir()
-    for age, name in enumerate(["old", "middle", "new"]):
-        path = folder / f"{name}.npz"
-        path.write_bytes(b"x" * 1000)
-        os.utime(path, (1_000_000 + age, 1_000_000 + age))
-    FoldCache(folder, max_disk_bytes=2500)
-    assert sorted(p.stem for p in folder.glob("*.npz")) == ["middle", "new"]
