@@ -45,6 +45,14 @@ class ComponentInfo:
     encoding: Literal["onehot", "ordinal"] = "onehot"
     interpretable: bool = False
     fixed_params: tuple[tuple[str, ParamValue], ...] = ()  # always passed (e.g. verbosity)
+    library: str | None = None  # optional package it needs (also the extra's name)
+
+    @property
+    def available(self) -> bool:
+        """False when its optional library is not installed (then the space leaves it out)."""
+        from mile_meta.pipelines._boosting import missing_library
+
+        return self.library is None or not missing_library(self.library)
 
     def load(self) -> type:
         module_name, class_name = self.import_path.split(":")
@@ -56,6 +64,7 @@ def _c(name: str, kind: ComponentKind, family: str, module: str, **kw: Any) -> C
 
 
 _TREE = {"encoding": "ordinal"}
+_BOOSTING = "mile_meta.pipelines._boosting"
 _SCALED = {"needs_scaling": True}
 
 # One row per component reads as a table; the formatter would spread each over six lines.
@@ -81,6 +90,8 @@ COMPONENTS: dict[str, ComponentInfo] = {
             "LGBMClassifier", "classifier", "lightgbm", "lightgbm:LGBMClassifier", encoding="ordinal",
             fixed_params=(("verbosity", -1),),
         ),
+        _c("XGBClassifier", "classifier", "xgboost", _BOOSTING, library="xgboost", **_TREE),
+        _c("CatBoostClassifier", "classifier", "catboost", _BOOSTING, library="catboost", **_TREE),
         _c("KNeighborsClassifier", "classifier", "knn", "sklearn.neighbors", **_SCALED),
         _c("LinearSVC", "classifier", "linear_svm", "sklearn.svm", interpretable=True, **_SCALED),
         _c("SVC", "classifier", "kernel_svm", "sklearn.svm", **_SCALED),
@@ -107,6 +118,8 @@ COMPONENTS: dict[str, ComponentInfo] = {
             "LGBMRegressor", "regressor", "lightgbm", "lightgbm:LGBMRegressor", encoding="ordinal",
             fixed_params=(("verbosity", -1),),
         ),
+        _c("XGBRegressor", "regressor", "xgboost", _BOOSTING, library="xgboost", **_TREE),
+        _c("CatBoostRegressor", "regressor", "catboost", _BOOSTING, library="catboost", **_TREE),
         _c("KNeighborsRegressor", "regressor", "knn", "sklearn.neighbors", **_SCALED),
         _c("LinearSVR", "regressor", "linear_svm", "sklearn.svm", interpretable=True, **_SCALED),
         _c("SVR", "regressor", "kernel_svm", "sklearn.svm", **_SCALED),

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from mile_meta.errors import MileMetaError
+from mile_meta.pipelines._boosting import require_library
 from mile_meta.pipelines.components import COMPONENTS, make_spec
 from mile_meta.pipelines.spec import ParamValue, PipelineSpec
 
@@ -116,6 +117,40 @@ def _lightgbm(estimator: str) -> EstimatorSpace:
     )
 
 
+def _xgboost(estimator: str) -> EstimatorSpace:
+    # XGBoost's own defaults (eta 0.3, depth 6); ranges as FLAML's xgb_limitdepth space
+    return EstimatorSpace(
+        estimator,
+        "xgboost",
+        (
+            _i("n_estimators", 16, 1024, 100, log=True),
+            _i("max_depth", 1, 12, 6),
+            _f("learning_rate", 0.005, 0.5, 0.3, log=True),
+            _f("min_child_weight", 1e-3, 128.0, 1.0, log=True),
+            _f("subsample", 0.5, 1.0, 1.0),
+            _f("colsample_bytree", 0.3, 1.0, 1.0),
+            _f("reg_lambda", 1e-3, 10.0, 1.0, log=True),
+        ),
+        fixed=(("n_jobs", 1), ("tree_method", "hist")),
+    )
+
+
+def _catboost(estimator: str) -> EstimatorSpace:
+    # CatBoost's defaults except 200 iterations (its 1000 are slow at short budgets) with a
+    # correspondingly larger step; ranges as AutoGluon's CatBoost search space
+    return EstimatorSpace(
+        estimator,
+        "catboost",
+        (
+            _i("iterations", 16, 1024, 200, log=True),
+            _i("depth", 3, 10, 6),
+            _f("learning_rate", 0.005, 0.5, 0.1, log=True),
+            _f("l2_leaf_reg", 0.5, 30.0, 3.0, log=True),
+        ),
+        fixed=(("thread_count", 1),),
+    )
+
+
 def _hist(estimator: str) -> EstimatorSpace:
     return EstimatorSpace(
         estimator,
@@ -132,6 +167,8 @@ def _hist(estimator: str) -> EstimatorSpace:
 _CLASSIFIERS = (
     _lightgbm("LGBMClassifier"),
     _hist("HistGradientBoostingClassifier"),
+    _xgboost("XGBClassifier"),
+    _catboost("CatBoostClassifier"),
     _forest("RandomForestClassifier", "random_forest", ("gini", "entropy"), "gini"),
     _forest("ExtraTreesClassifier", "extra_trees", ("gini", "entropy"), "gini"),
     EstimatorSpace(
@@ -206,6 +243,8 @@ _CLASSIFIERS = (
 _REGRESSORS = (
     _lightgbm("LGBMRegressor"),
     _hist("HistGradientBoostingRegressor"),
+    _xgboost("XGBRegressor"),
+    _catboost("CatBoostRegressor"),
     _forest(
         "RandomForestRegressor",
         "random_forest",
@@ -275,7 +314,11 @@ def search_space(
     exclude: Iterable[str] | None = None,
     interpretable_only: bool = False,
 ) -> tuple[EstimatorSpace, ...]:
-    """Estimator spaces for a task, filtered by family or estimator name."""
+    """Estimator spaces for a task, filtered by family or estimator name.
+
+    Families whose optional library is not installed (xgboost, catboost) are left out, and
+    naming one in ``include`` is an error saying which extra to install.
+    """
     spaces = _REGRESSORS if task_type == "regression" else _CLASSIFIERS
     wanted = {name.lower() for name in include} if include else None
     unwanted = {name.lower() for name in exclude} if exclude else set()
@@ -286,7 +329,12 @@ def search_space(
             continue
         if names & unwanted:
             continue
-        if interpretable_only and not COMPONENTS[space.estimator].interpretable:
+        info = COMPONENTS[space.estimator]
+        if interpretable_only and not info.interpretable:
+            continue
+        if not info.available:
+            if wanted is not None and info.library is not None:
+                require_library(info.library)  # raises, naming the extra to install
             continue
         chosen.append(space)
     known = {n for s in spaces for n in (s.family.lower(), s.estimator.lower())}
