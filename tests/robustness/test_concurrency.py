@@ -8,13 +8,11 @@ interrupted build leaves nothing a later command trips on; concurrent writers (l
 from __future__ import annotations
 
 import json
-import shutil
 import signal
 import time
 from pathlib import Path
 
 import pytest
-
 from robust_procs import EXAMPLE_CSV, cli_env, integrity, run, start
 
 N_PROCESSES = 4
@@ -76,7 +74,7 @@ def test_a_killed_build_leaves_nothing_a_later_command_trips_on(tmp_path: Path) 
     assert not kb.exists()
     missing = run(["kb", "stats", "--kb", str(kb)], env)
     assert missing[0] == 2 and "no knowledge base at" in missing[2]
-    code, out, err = run(["kb", "build", "--source", "oboe", "--kb", str(kb), "--json"], env)
+    code, _out, err = run(["kb", "build", "--source", "oboe", "--kb", str(kb), "--json"], env)
     assert code == 0, err
     assert integrity(kb) == ("ok", integrity(kb)[1])
     assert integrity(kb)[1]["evaluations"] == 91_542
