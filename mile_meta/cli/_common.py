@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -13,14 +14,19 @@ import click
 F = TypeVar("F", bound=Callable[..., Any])
 
 __all__ = [
+    "busy",
     "data_argument",
     "echo_json",
+    "encoding_option",
     "ensure_default_knowledge_base",
     "exclude_dataset_option",
     "json_option",
     "kb_option",
+    "load_data",
     "metric_option",
     "open_knowledge_base",
+    "recording_allowed",
+    "stdout_console",
     "target_option",
     "task_option",
     "top_option",
@@ -41,6 +47,16 @@ def kb_option(function: F) -> F:
 def data_argument(function: F) -> F:
     """``DATA``: the user's dataset, a CSV or Parquet file."""
     return click.argument("data", type=click.Path(path_type=Path))(function)
+
+
+def encoding_option(function: F) -> F:
+    """``--encoding``: the CSV's text encoding when detection guesses wrong."""
+    return click.option(
+        "--encoding",
+        default=None,
+        help="Text encoding of a CSV (default: UTF-8, else detected and named in a warning), "
+        "e.g. latin-1.",
+    )(function)
 
 
 def target_option(function: F) -> F:
@@ -127,8 +143,101 @@ def open_knowledge_base(kb_path: Path | None, *, must_exist: bool = True) -> Any
 
 
 def ensure_default_knowledge_base(kb_path: Path | None) -> None:
-    """Build the default knowledge base if ``kb_path`` is None and it is not there yet."""
+    """Build the default knowledge base if ``kb_path`` is None and it is not there yet,
+    with a progress bar per corpus on a terminal (a line per corpus otherwise)."""
     from mile_meta.kb import ensure_default_knowledge_base as ensure
 
-    if kb_path is None:
-        ensure(notify=lambda message: click.echo(message, err=True))
+    if kb_path is not None:
+        return
+    with _build_progress() as on_source:
+        ensure(notify=lambda message: click.echo(message, err=True), on_source=on_source)
+
+
+@contextlib.contextmanager
+def _build_progress() -> Iterator[Callable[[str, int | None], Callable[[int], None] | None]]:
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    console = Console(stderr=True)
+    if not console.is_terminal:
+
+        def announce(name: str, estimate: int | None) -> None:
+            click.echo(f"ingesting {name}...", err=True)
+
+        yield announce
+        return
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:,} records"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
+
+        def on_source(name: str, estimate: int | None) -> Callable[[int], None]:
+            task = progress.add_task(f"ingesting {name}", total=estimate)
+            return lambda done: progress.update(task, completed=done)
+
+        yield on_source
+
+
+@contextlib.contextmanager
+def busy(message: str) -> Iterator[None]:
+    """A spinner with elapsed time on stderr while a long call runs (terminals only: piped
+    output and logs stay clean)."""
+    from rich.console import Console
+
+    console = Console(stderr=True)
+    if not console.is_terminal:
+        yield
+        return
+    with console.status(message):
+        yield
+
+
+def stdout_console() -> Any:
+    """A rich console for stdout that never cuts a table to 80 columns when piped."""
+    from rich.console import Console
+
+    console = Console()
+    if console.is_terminal:
+        return console
+    # Not a terminal (a pipe, a file): there is no width to fit, so print the whole table
+    # rather than rich's 80-column default with "…" in every cell.
+    return Console(width=100_000, no_color=True)
+
+
+def load_data(
+    data: Path,
+    target: str,
+    *,
+    task_type: str | None,
+    metric: str | None = None,
+    encoding: str | None = None,
+    quiet: bool = False,
+) -> Any:
+    """Read the user's dataset and say on stderr which task was inferred and why (unless
+    ``quiet``: with ``--json`` the payload says it)."""
+    from mile_meta.data import load_dataset
+
+    dataset = load_dataset(data, target, task_type=task_type, metric=metric, encoding=encoding)
+    if task_type is None and not quiet:
+        click.echo(
+            f"task: {dataset.task_type}, {dataset.task_reason} (pass --task to override)",
+            err=True,
+        )
+    return dataset
+
+
+def recording_allowed(kb: Any, record: bool) -> bool:
+    """Whether a run can be recorded; a read-only knowledge base is said *before* the work,
+    and the work goes ahead unrecorded rather than failing when it is done."""
+    if record and not kb.writable:
+        click.echo(
+            f"warning: {kb.path} is read-only; this run will not be recorded (pass --no-record "
+            "to say so, or make the file writable)",
+            err=True,
+        )
+        return False
+    return record

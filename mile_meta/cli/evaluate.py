@@ -7,12 +7,16 @@ from pathlib import Path
 import click
 
 from mile_meta.cli._common import (
+    busy,
     data_argument,
     echo_json,
+    encoding_option,
     json_option,
     kb_option,
+    load_data,
     metric_option,
     open_knowledge_base,
+    recording_allowed,
     target_option,
     task_option,
 )
@@ -43,6 +47,7 @@ from mile_meta.cli._common import (
     help="Keep no preprocessed folds on disk (by default they are reused by the next "
     "evaluate, in the user cache folder, at most 1 GB).",
 )
+@encoding_option
 @kb_option
 @json_option
 def command(
@@ -55,6 +60,7 @@ def command(
     seed: int,
     no_record: bool,
     no_cache: bool,
+    encoding: str | None,
     kb_path: Path | None,
     as_json: bool,
 ) -> None:
@@ -65,22 +71,25 @@ def command(
       mile-meta evaluate data.csv --target y --pipeline sklearn.ensemble.RandomForestClassifier
     """
     from mile_meta.config import cache_dir
-    from mile_meta.data import load_dataset
     from mile_meta.evaluate import FoldCache, evaluate_pipeline
 
-    dataset = load_dataset(data, target, task_type=task_type)
+    dataset = load_data(
+        data, target, task_type=task_type, metric=metric, encoding=encoding, quiet=as_json
+    )
     cache = FoldCache(None if no_cache else cache_dir() / "folds")
     with open_knowledge_base(kb_path) as kb:
-        result = evaluate_pipeline(
-            pipeline,
-            dataset,
-            metric=metric,
-            cv=cv,
-            seed=seed,
-            kb=kb,
-            record=not no_record,
-            cache=cache,
-        )
+        record = recording_allowed(kb, not no_record)
+        with busy(f"cross-validating {pipeline} on {dataset.name} ({cv} folds)"):
+            result = evaluate_pipeline(
+                pipeline,
+                dataset,
+                metric=metric,
+                cv=cv,
+                seed=seed,
+                kb=kb,
+                record=record,
+                cache=cache,
+            )
     if as_json:
         echo_json(
             {
@@ -96,7 +105,7 @@ def command(
                 "total_seconds": result.total_seconds,
                 "cached_folds": result.cached_folds,
                 "dataset_id": result.dataset_id,
-                "recorded": not no_record,
+                "recorded": record,
             }
         )
         return
@@ -110,5 +119,5 @@ def command(
             else ""
         )
     )
-    if not no_record:
+    if record:
         click.echo(f"recorded as a local run of {result.dataset_id}")

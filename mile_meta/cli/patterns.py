@@ -10,13 +10,16 @@ import click
 
 from mile_meta.cli._common import (
     echo_json,
+    encoding_option,
     exclude_dataset_option,
     json_option,
     kb_option,
+    load_data,
     open_knowledge_base,
     target_option,
     task_option,
 )
+from mile_meta.errors import PatternError
 from mile_meta.patterns import AUTONOMY_LEVELS, STAGES, TASKS, Pattern
 
 __all__ = ["command"]
@@ -166,7 +169,18 @@ def validate_command(files: tuple[Path, ...], as_json: bool) -> None:
       mile-meta patterns validate corpora/patterns/*.md
     """
     from mile_meta.patterns import validate_pattern_file
+    from mile_meta.patterns._corpus import _NOT_PATTERNS
 
+    # The documented glob (corpora/patterns/*.md) also matches the folder's README.md,
+    # which is not a pattern: skip it, as loading the corpus does.
+    skipped = [path for path in files if path.name in _NOT_PATTERNS]
+    files = tuple(path for path in files if path.name not in _NOT_PATTERNS)
+    for path in skipped:
+        click.echo(f"skipped {path} (not a pattern)", err=True)
+    if not files:
+        raise PatternError(
+            "no pattern files given (only README files); pass *.md patterns", usage=True
+        )
     given = {path.stem for path in files}
     results = [(path, validate_pattern_file(path, known_names=given)) for path in files]
     invalid = sum(1 for _, issues in results if issues)
@@ -243,6 +257,7 @@ def add_command(
 @target_option
 @task_option
 @exclude_dataset_option()
+@encoding_option
 @kb_option
 @json_option
 def answer_command(
@@ -251,6 +266,7 @@ def answer_command(
     target: str,
     task_type: str | None,
     exclude: tuple[str, ...],
+    encoding: str | None,
     kb_path: Path | None,
     as_json: bool,
 ) -> None:
@@ -267,14 +283,15 @@ def answer_command(
     from rich.console import Console
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from mile_meta.data import load_dataset
     from mile_meta.patterns import ensure_corpus, get_pattern
     from mile_meta.questions import answer_pattern
 
     with open_knowledge_base(kb_path) as kb:
         ensure_corpus(kb)
         pattern = get_pattern(kb, name)  # an unknown name fails before the data is read
-        dataset = load_dataset(data_path, target, task_type=task_type)
+        dataset = load_data(
+            data_path, target, task_type=task_type, encoding=encoding, quiet=as_json
+        )
         with Progress(
             SpinnerColumn(),
             TextColumn("{task.description}"),

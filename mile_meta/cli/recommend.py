@@ -8,13 +8,17 @@ from typing import TYPE_CHECKING
 import click
 
 from mile_meta.cli._common import (
+    busy,
     data_argument,
     echo_json,
+    encoding_option,
     exclude_dataset_option,
     json_option,
     kb_option,
+    load_data,
     metric_option,
     open_knowledge_base,
+    recording_allowed,
     target_option,
     task_option,
     top_option,
@@ -44,6 +48,7 @@ if TYPE_CHECKING:
     is_flag=True,
     help="Keep the probes out of the knowledge base (they are recorded as local runs by default).",
 )
+@encoding_option
 @kb_option
 @json_option
 def command(
@@ -56,6 +61,7 @@ def command(
     exclude: tuple[str, ...],
     seed: int,
     no_record: bool,
+    encoding: str | None,
     kb_path: Path | None,
     as_json: bool,
 ) -> None:
@@ -67,19 +73,25 @@ def command(
     """
     from mile_meta.recommend import recommend
 
+    dataset = load_data(
+        data, target, task_type=task_type, metric=metric, encoding=encoding, quiet=as_json
+    )
     with open_knowledge_base(kb_path) as kb:
-        report = recommend(
-            data,
-            target,
-            kb=kb,
-            metric=metric,
-            task_type=task_type,
-            top=top,
-            probe=probe,
-            exclude_datasets=exclude,
-            seed=seed,
-            record_probes=not no_record,
-        )
+        record = recording_allowed(kb, not no_record) if probe else not no_record
+        doing = f"ranking, then probing the {probe} best on {dataset.name}" if probe else "ranking"
+        with busy(doing):
+            report = recommend(
+                dataset,
+                target,
+                kb=kb,
+                metric=metric,
+                task_type=task_type,
+                top=top,
+                probe=probe,
+                exclude_datasets=exclude,
+                seed=seed,
+                record_probes=record,
+            )
     if as_json:
         echo_json(report.to_dict())
         return

@@ -502,6 +502,7 @@ def open_read_only(path: Path) -> sqlite3.Connection:
 
     if not path.is_file():
         raise KnowledgeBaseError(
-            f"no knowledge base at {path}; crawl into it with `mile-meta crawl --kb {path} --suite 99`"
+            f"no knowledge base at {path}; crawl into it with `mile-meta crawl --kb {path} --suite 99`",
+            usage=True,
         )
     return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
