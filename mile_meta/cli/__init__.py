@@ -120,7 +120,10 @@ def _missing_extra(error: ImportError) -> str | None:
     if not missing:
         return None
     extra = _EXTRAS[missing]
-    return f"this needs {missing}, which is not installed: pip install 'mile-meta[{extra}]'"
+    return (
+        f"this needs {missing}, which is not installed: pip install 'mile-meta[{extra}]'"
+        f" (in a checkout: pip install -e '.[{extra}]')"
+    )
 
 
 def _one_line_warning(

@@ -211,18 +211,16 @@ class SearchResult:
         file; a model and spec left by an earlier search in the same folder are removed when
         this one has none, so the folder never mixes two searches.
         """
-        import joblib
-
+        from mile_meta.deploy import current_environment, environment_of, save_model
         from mile_meta.search._report import render_report
 
         target = Path(folder).expanduser()
         target.mkdir(parents=True, exist_ok=True)
         written: dict[str, Path] = {}
+        environment = (
+            environment_of(self.estimator) if self.estimator is not None else current_environment()
+        )
         if self.estimator is not None and self.best is not None:
-            estimator = self.estimator
-            written["model"] = _write_atomically(
-                target / "model.joblib", lambda path: joblib.dump(estimator, path)
-            )
             spec = {
                 "pipeline_id": self.best.candidate.pipeline_id,
                 "spec": self.best.candidate.spec.to_dict(),
@@ -231,16 +229,35 @@ class SearchResult:
                 "std": self.best.std,
                 "refit_rows": self.refit_rows,
                 "dataset": self.dataset_name,
+                "task_type": self.task_type,
+                "random_state": self.seed,
             }
-            written["spec"] = _write_text(target / "spec.json", _json(spec))
+            # model.joblib + spec.json with the versions they need (mile_meta/deploy.py)
+            written.update(
+                save_model(
+                    self.estimator,
+                    target,
+                    _clean(spec),
+                    environment=environment,
+                    write_text=_write_text,
+                    write_file=_write_atomically,
+                )
+            )
         else:
             for stale in ("model.joblib", "spec.json"):
                 (target / stale).unlink(missing_ok=True)
         written["leaderboard"] = _write_atomically(
             target / "leaderboard.csv", lambda path: self.leaderboard.to_csv(path, index=False)
         )
-        written["summary"] = _write_text(target / "search.json", _json(self.summary()))
-        written["report"] = _write_text(target / "report.html", render_report(self))
+        summary = {**self.summary(), "environment": environment.to_dict()}
+        written["summary"] = _write_text(target / "search.json", _json(summary))
+        try:
+            report = render_report(self)
+        except Exception as error:  # the model is saved; a drawing failure must not lose it
+            report = (
+                f"<!doctype html><p>The report could not be drawn ({type(error).__name__}).</p>"
+            )
+        written["report"] = _write_text(target / "report.html", report)
         return written
 
 

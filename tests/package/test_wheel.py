@@ -211,7 +211,7 @@ def _free_port() -> int:
 
 def test_serve_answers_offline(installed: Installed, example: Path) -> None:
     done = installed.run("mile-meta", "serve", "--port", "1")
-    assert done.returncode == 1 and "mile-meta[serve]" in done.stderr  # before the extra
+    assert done.returncode in (1, 2) and "mile-meta[serve]" in done.stderr  # before the extra
     installed.pip_install(f"mile-meta[serve] @ {installed.wheel.as_uri()}")
     port = _free_port()
     server = subprocess.Popen(
