@@ -1,6 +1,7 @@
 """Do the anchors' portfolios make a better first handful of candidates than the defaults?
 
     python scripts/benchmark_portfolios.py [--k 6] [--cv 3] [--max-rounds 1000] [--datasets a,b]
+        [--shared ../shared/benchmarks]
 
 For each real dataset of ``../shared/benchmarks/`` it cross-validates two lists of ``k``
 candidates, one core each, and prints the best score of each list and the time the list took:
@@ -28,11 +29,12 @@ from sklearn.model_selection import KFold, StratifiedKFold, cross_val_score
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from benchmark_datasets import load_benchmark  # noqa: E402
+import benchmark_datasets
+from benchmark_datasets import load_benchmark
 
-from mile_meta.pipelines import PipelineSpec, build_pipeline  # noqa: E402
-from mile_meta.pipelines.space import search_space, spec_from_config  # noqa: E402
-from mile_meta.sources.portfolios import portfolio_configurations  # noqa: E402
+from mile_meta.pipelines import PipelineSpec, build_pipeline
+from mile_meta.pipelines.space import search_space, spec_from_config
+from mile_meta.sources.portfolios import portfolio_configurations
 
 DATASETS = (
     "credit-g",
@@ -78,7 +80,9 @@ def _meta_features(data) -> dict[str, float]:
     return {
         "NumberOfInstances": float(len(X)),
         "NumberOfFeatures": float(X.shape[1]),
-        "NumberOfClasses": 0.0 if data.task == "regression" else float(data.frame[data.target].nunique()),
+        "NumberOfClasses": 0.0
+        if data.task == "regression"
+        else float(data.frame[data.target].nunique()),
         "PercentageOfNumericFeatures": 100.0 * numeric / max(1, X.shape[1]),
     }
 
@@ -89,8 +93,17 @@ def main() -> None:
     parser.add_argument("--cv", type=int, default=3)
     parser.add_argument("--max-rounds", type=int, default=1000)
     parser.add_argument("--datasets", default=",".join(DATASETS))
+    parser.add_argument(
+        "--shared",
+        type=Path,
+        default=benchmark_datasets.SHARED,
+        help="folder of datasets.csv (default: ../shared/benchmarks next to the checkout)",
+    )
     args = parser.parse_args()
-    print(f"| dataset | task | rows | defaults best (s) | portfolio best (s) | portfolio - defaults |")
+    benchmark_datasets.SHARED = args.shared
+    print(
+        "| dataset | task | rows | defaults best (s) | portfolio best (s) | portfolio - defaults |"
+    )
     print("|---|---|---|---|---|---|")
     differences = []
     for name in args.datasets.split(","):

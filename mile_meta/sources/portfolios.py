@@ -23,8 +23,10 @@ it holds the portfolio sources, else from the bundled snapshot.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -33,6 +35,7 @@ from mile_meta.errors import MileMetaError
 from mile_meta.kb._portfolios import PortfolioPosition, portfolio_positions
 from mile_meta.pipelines.components import COMPONENTS
 from mile_meta.pipelines.spec import PipelineSpec
+from mile_meta.sources._portfolio import PortfolioSource
 from mile_meta.sources.flaml_portfolio import META_FEATURES as FLAML_META_FEATURES
 
 if TYPE_CHECKING:
@@ -93,19 +96,17 @@ def _positions(
     return _positions_from_snapshot(source, task_type)
 
 
-def _positions_from_snapshot(
-    source: str, task_type: str
-) -> tuple[list[PortfolioPosition], dict[str, dict[str, float]]]:
+@functools.cache
+def _snapshot(
+    source: str, folder: str
+) -> tuple[tuple[PortfolioPosition, ...], dict[str, dict[str, float]]]:
+    """A bundled portfolio's positions and qualities, read once per process and folder."""
     from mile_meta.sources import make_source
-    from mile_meta.sources._portfolio import PortfolioSource
 
-    made = make_source(source)
+    made = make_source(source, Path(folder))
     assert isinstance(made, PortfolioSource)
-    accepted = {task_type, "classification"} if task_type != "regression" else {task_type}
     positions = []
     for slot in made.slots():
-        if slot.task_type not in accepted:
-            continue
         spec = slot.translation.spec
         positions.append(
             PortfolioPosition(
@@ -119,7 +120,17 @@ def _positions_from_snapshot(
                 slot.origin_key,
             )
         )
-    return positions, made.qualities()
+    return tuple(positions), made.qualities()
+
+
+def _positions_from_snapshot(
+    source: str, task_type: str
+) -> tuple[list[PortfolioPosition], dict[str, dict[str, float]]]:
+    from mile_meta.corpora import default_snapshot_dir
+
+    positions, qualities = _snapshot(source, str(default_snapshot_dir()))
+    accepted = {task_type, "classification"} if task_type != "regression" else {task_type}
+    return [p for p in positions if p.task_type in accepted], qualities
 
 
 def _by_portfolio(positions: Iterable[PortfolioPosition]) -> dict[str, list[PortfolioPosition]]:
