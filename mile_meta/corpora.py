@@ -78,6 +78,33 @@ CORPUS_PACKAGES: dict[str, CorpusPackage] = {
             "auto-sklearn's meta-learning files: meta-features, configurations and their "
             "scores per metric and task (Feurer et al., 2015/2022).",
         ),
+        CorpusPackage(
+            "autogluon_portfolio",
+            "autogluon.tabular",
+            "1.4.0",
+            "Apache-2.0",
+            "https://pypi.org/project/autogluon.tabular/1.4.0/",
+            "AutoGluon-Tabular's zero-shot portfolio: 110 configurations in fit order, learned "
+            "by greedy selection on TabRepo's 200 datasets (Salinas & Erickson, 2023).",
+        ),
+        CorpusPackage(
+            "flaml_portfolio",
+            "flaml",
+            "2.8.0",
+            "MIT",
+            "https://pypi.org/project/flaml/2.8.0/",
+            "FLAML's zero-shot portfolios: per learner and task, configurations ranked for each "
+            "training dataset, described by 4 meta-features (Kayali & Wang, 2022).",
+        ),
+        CorpusPackage(
+            "autosklearn2_portfolio",
+            "auto-sklearn",
+            "0.15.0",
+            "BSD-3-Clause",
+            "https://pypi.org/project/auto-sklearn/0.15.0/",
+            "auto-sklearn 2.0's portfolios: 32 configurations in greedy order per metric and "
+            "evaluation policy (Feurer et al., JMLR 2022).",
+        ),
     ]
 }
 

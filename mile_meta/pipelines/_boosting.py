@@ -14,11 +14,13 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import sys
-from typing import Any
+from numbers import Integral, Real
+from typing import Any, ClassVar
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.preprocessing import LabelEncoder
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.class_weight import compute_sample_weight
 
 from mile_meta.errors import MileMetaError
@@ -84,6 +86,7 @@ class _Booster(BaseEstimator):
 
 class _BoosterClassifier(ClassifierMixin, _Booster):
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> _BoosterClassifier:
+        self._validate_params()
         self.label_encoder_ = LabelEncoder().fit(y)
         self.classes_ = self.label_encoder_.classes_
         encoded = self.label_encoder_.transform(y)
@@ -104,13 +107,52 @@ class _BoosterClassifier(ClassifierMixin, _Booster):
 
 class _BoosterRegressor(RegressorMixin, _Booster):
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> _BoosterRegressor:
+        self._validate_params()
         self.model_ = self._make(classification=False)
         self.model_.fit(np.asarray(X), np.asarray(y, dtype=np.float64), sample_weight=sample_weight)
         return self
 
 
+def _positive_int() -> list[Any]:
+    return [Interval(Integral, 1, None, closed="left")]
+
+
+def _non_negative() -> list[Any]:
+    return [Interval(Real, 0, None, closed="left")]
+
+
+def _fraction() -> list[Any]:
+    return [Interval(Real, 0, 1, closed="right")]
+
+
+_SEED: list[Any] = ["random_state", None]
+_CLASS_WEIGHT: list[Any] = [StrOptions({"balanced"}), None]
+
+
 class _XGBParams(_Booster):
     """XGBoost's scikit-learn hyperparameters (its defaults, except one thread)."""
+
+    # what scikit-learn's ``_validate_params`` checks (a pinned value is checked before fitting)
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "n_estimators": _positive_int(),
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "max_depth": [Interval(Integral, 0, None, closed="left")],
+        "max_leaves": [Interval(Integral, 0, None, closed="left")],
+        "grow_policy": [StrOptions({"depthwise", "lossguide"})],
+        "min_child_weight": _non_negative(),
+        "gamma": _non_negative(),
+        "subsample": _fraction(),
+        "colsample_bytree": _fraction(),
+        "colsample_bylevel": _fraction(),
+        "reg_alpha": _non_negative(),
+        "reg_lambda": _non_negative(),
+        "max_bin": [Interval(Integral, 2, None, closed="left")],
+        "tree_method": [StrOptions({"hist", "approx", "exact", "auto"})],
+        "n_jobs": [Integral],
+        "verbosity": [Interval(Integral, 0, 3, closed="both")],
+        "random_state": _SEED,
+        "class_weight": _CLASS_WEIGHT,
+    }
 
     def __init__(
         self,
@@ -208,6 +250,22 @@ class XGBRegressor(_BoosterRegressor, _XGBParams):
 
 class _CatBoostParams(_Booster):
     """CatBoost's hyperparameters the spaces and portfolios use (one thread, no files)."""
+
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "iterations": _positive_int(),
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "depth": [Interval(Integral, 1, 16, closed="both")],
+        "l2_leaf_reg": _non_negative(),
+        "grow_policy": [StrOptions({"SymmetricTree", "Depthwise", "Lossguide"})],
+        "random_strength": _non_negative(),
+        "bagging_temperature": _non_negative(),
+        "border_count": [Interval(Integral, 1, 65535, closed="both")],
+        "one_hot_max_size": [Interval(Integral, 1, None, closed="left"), None],
+        "max_ctr_complexity": [Interval(Integral, 1, None, closed="left"), None],
+        "thread_count": [Integral],
+        "random_state": _SEED,
+        "class_weight": _CLASS_WEIGHT,
+    }
 
     def __init__(
         self,

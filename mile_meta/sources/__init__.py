@@ -15,6 +15,7 @@ __all__ = [
     "Source",
     "available_sources",
     "make_source",
+    "portfolio_sources",
     "sha256_of",
     "snapshot_writers",
 ]
@@ -28,7 +29,12 @@ def available_sources() -> dict[str, type[Source]]:
     from mile_meta.sources.lcdb import LcdbSource
     from mile_meta.sources.oboe import OboeSource
 
-    return {"oboe": OboeSource, "lcdb": LcdbSource, "autosklearn": AutoSklearnSource}
+    return {
+        "oboe": OboeSource,
+        "lcdb": LcdbSource,
+        "autosklearn": AutoSklearnSource,
+        **portfolio_sources(),
+    }
 
 
 def make_source(name: str, snapshot_dir: Path | None = None) -> Source:
@@ -54,4 +60,30 @@ def snapshot_writers() -> dict[str, Callable[[Path, Path], dict[str, str]]]:
         "oboe": write_oboe_snapshot,
         "lcdb": write_lcdb_snapshot,
         "autosklearn": write_autosklearn_snapshot,
+        **portfolio_snapshot_writers(),
+    }
+
+
+def portfolio_sources() -> dict[str, type[Source]]:
+    """The portfolios AutoML tools ship (AutoGluon, FLAML, auto-sklearn 2.0), by name."""
+    from mile_meta.sources.autogluon_portfolio import AutoGluonPortfolioSource
+    from mile_meta.sources.autosklearn2_portfolio import AutoSklearn2PortfolioSource
+    from mile_meta.sources.flaml_portfolio import FlamlPortfolioSource
+
+    return {
+        "autogluon_portfolio": AutoGluonPortfolioSource,
+        "flaml_portfolio": FlamlPortfolioSource,
+        "autosklearn2_portfolio": AutoSklearn2PortfolioSource,
+    }
+
+
+def portfolio_snapshot_writers() -> dict[str, Callable[[Path, Path], dict[str, str]]]:
+    from mile_meta.sources.autogluon_portfolio import write_autogluon_snapshot
+    from mile_meta.sources.autosklearn2_portfolio import write_autosklearn2_snapshot
+    from mile_meta.sources.flaml_portfolio import write_flaml_snapshot
+
+    return {
+        "autogluon_portfolio": write_autogluon_snapshot,
+        "flaml_portfolio": write_flaml_snapshot,
+        "autosklearn2_portfolio": write_autosklearn2_snapshot,
     }

@@ -134,3 +134,14 @@ def test_without_the_library_the_family_leaves_the_space_and_include_says_what_t
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert "pip install 'mile-meta[xgboost]'" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("estimator", "bad"),
+    [("XGBClassifier", {"subsample": 2.0}), ("CatBoostRegressor", {"grow_policy": "Sideways"})],
+)
+def test_invalid_values_are_refused_before_fitting(estimator: str, bad: dict, iris) -> None:
+    spec = spec_from_config(estimator, estimator_space(estimator).defaults())
+    model = build_pipeline(spec.with_estimator_params(**bad)).steps[-1][1]
+    with pytest.raises(ValueError, match=f"'{next(iter(bad))}' parameter of {estimator}"):
+        model._validate_params()  # what a search checks pinned values with
