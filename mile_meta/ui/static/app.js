@@ -173,7 +173,7 @@ async function loadSessions() {
   if (!sessions.length) return;
   box.append(el("h3", { text: "Or re-open a session" }));
   box.append(el("ul", {}, sessions.slice(0, 8).map((s) => el("li", {},
-    el("a", { href: `#s=${s.session_id}`, onclick: guarded(() => openSession(s.session_id)) }, s.name),
+    el("a", { href: `#s=${s.session_id}`, onclick: guarded(async () => { await openSession(s.session_id); showTab("recommend"); }) }, s.name),
     el("span", { class: "meta" }, ` · ${s.revision} change(s) · ${s.updated_at.slice(0, 16).replace("T", " ")}`)))));
 }
 
@@ -691,6 +691,6 @@ function wire() {
 document.addEventListener("DOMContentLoaded", () => {
   wire();
   const match = location.hash.match(/s=([0-9a-f]+)/);
-  (match ? openSession(match[1]) : Promise.resolve()).catch((e) => say(e.message));
+  if (match) openSession(match[1]).then(() => showTab("recommend")).catch((e) => say(e.message));
   loadSessions().catch((e) => say(e.message));
 });
