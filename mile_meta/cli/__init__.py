@@ -33,6 +33,7 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "models": ("mile_meta.cli.models", "Train and inspect the default meta-learner."),
     "serve": ("mile_meta.cli.serve", "Serve recommendations and priors over HTTP on loopback."),
     "examples": ("mile_meta.cli.examples", "List the bundled example datasets and their paths."),
+    "ui": ("mile_meta.cli.ui", "Open the workbench web page (recommend, edit, compare, search)."),
 }
 
 

@@ -1,5 +1,6 @@
 """The knowledge base: SQLite store (source of truth) and its networkx projection."""
 
+from mile_meta.kb._browse import BROWSABLE, Page, browse
 from mile_meta.kb._build import build_knowledge_base, ensure_default_knowledge_base
 from mile_meta.kb._portfolios import PortfolioPosition, portfolio_positions
 from mile_meta.kb._store import (
@@ -10,17 +11,24 @@ from mile_meta.kb._store import (
     KnowledgeBaseStats,
     evaluation_id,
 )
+from mile_meta.kb._workflows import StaleSessionError, Workflows, compare_versions
 from mile_meta.kb.graph import build_graph, component_wins
 
 __all__ = [
+    "BROWSABLE",
     "BestPipeline",
     "DatasetSummary",
     "IngestReport",
     "KnowledgeBase",
     "KnowledgeBaseStats",
     "PortfolioPosition",
+    "Page",
+    "StaleSessionError",
+    "Workflows",
+    "browse",
     "build_graph",
     "build_knowledge_base",
+    "compare_versions",
     "component_wins",
     "ensure_default_knowledge_base",
     "evaluation_id",

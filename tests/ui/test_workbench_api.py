@@ -1,0 +1,188 @@
+"""The workbench's JSON API on a real knowledge base: data in, editing, versions, bad input."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from workbench_helpers import EXAMPLE_CSV, open_session, upload_example, wait_for_job
+
+NAIVE_BAYES = [
+    {
+        "component": "TabularPreprocessor",
+        "params": {"categorical_encoding": '"onehot"', "numeric_imputation": '"median"'},
+    },
+    {"component": "GaussianNB", "params": {}},
+]
+
+
+def _kb_counts(path: Path) -> tuple[str, int, int]:
+    connection = sqlite3.connect(path)
+    try:
+        integrity = connection.execute("PRAGMA integrity_check").fetchone()[0]
+        corpus = connection.execute(
+            "SELECT count(*) FROM evaluations WHERE source != 'local'"
+        ).fetchone()[0]
+        datasets = connection.execute(
+            "SELECT count(*) FROM datasets WHERE dataset_id NOT LIKE 'local:%'"
+        ).fetchone()[0]
+    finally:
+        connection.close()
+    return integrity, corpus, datasets
+
+
+def test_upload_lands_in_the_data_folder_and_describes_the_columns(client: Any) -> None:
+    response = client.put(
+        "/api/data/upload?filename=../../outside/credit-g.csv", content=EXAMPLE_CSV.read_bytes()
+    )
+    assert response.status_code == 200, response.text
+    table = response.json()
+    uploads = client.app.state.workbench.upload_dir.resolve()
+    assert Path(table["path"]).resolve().is_relative_to(uploads)
+    assert table["name"] == "credit-g"
+    assert table["rows"] == 1000
+    assert table["suggested_target"] == "class"
+    assert {c["name"] for c in table["columns"]} >= {"class", "age", "credit_amount"}
+
+
+def test_target_gives_the_task_and_why_then_recommendations_and_neighbours(client: Any) -> None:
+    info = open_session(client)
+    assert info["task_type"] == "binary"
+    assert "2 distinct" in info["why"]
+    session_id = info["session"]["session_id"]
+    report = client.get(f"/api/sessions/{session_id}/recommendations?top=5").json()
+    assert len(report["recommendations"]) == 5
+    first = report["recommendations"][0]
+    assert first["interval"][0] <= first["predicted_score"] <= first["interval"][1]
+    assert first["evidence"]
+    profile = client.get(f"/api/sessions/{session_id}/profile").json()
+    assert profile["nearest"] and profile["nearest"][0]["distance"] >= 0
+    assert profile["key_meta_features"]["NumberOfInstances"] == 1000
+
+
+def test_form_is_generated_from_the_space_and_refuses_invalid_values(client: Any) -> None:
+    session_id = open_session(client)["session"]["session_id"]
+    form = client.post(
+        f"/api/sessions/{session_id}/form", json={"estimator": "RandomForestClassifier"}
+    ).json()
+    estimator = form["steps"][-1]
+    fields = {field["name"]: field for field in estimator["fields"]}
+    assert fields["criterion"]["choices"] == ["gini", "entropy"]
+    assert fields["max_features"]["low"] == 0.05 and fields["max_features"]["high"] == 1.0
+    assert fields["min_samples_split"]["kind"] == "int"
+    steps = [
+        {"component": "TabularPreprocessor", "params": {"scaling": '"none"'}},
+        {
+            "component": "RandomForestClassifier",
+            "params": {"max_features": "2.5", "criterion": '"gini"', "min_samples_leaf": "1.5"},
+        },
+    ]
+    checked = client.post("/api/validate", json={"steps": steps}).json()
+    assert not checked["ok"]
+    assert "must lie in [0.05, 1]" in checked["errors"]["1:RandomForestClassifier.max_features"]
+    assert "whole number" in checked["errors"]["1:RandomForestClassifier.min_samples_leaf"]
+    steps[1]["params"] = {"criterion": '"log"'}
+    reason = client.post("/api/validate", json={"steps": steps}).json()["errors"]
+    assert "must be one of" in reason["1:RandomForestClassifier.criterion"]
+    refused = client.post(
+        f"/api/sessions/{session_id}/evaluate", json={"steps": steps, "expected_revision": 0}
+    )
+    assert refused.status_code == 400
+    assert "criterion" in refused.json()["error"]
+
+
+def test_evaluate_records_versions_and_a_second_tab_is_told(client: Any) -> None:
+    session_id = open_session(client)["session"]["session_id"]
+    job = client.post(
+        f"/api/sessions/{session_id}/evaluate",
+        json={"steps": NAIVE_BAYES, "expected_revision": 0, "author": "user"},
+    ).json()
+    done = wait_for_job(client, job["job_id"])
+    assert done["status"] == "done", done
+    first = done["result"]["version"]
+    assert first["number"] == 1 and len(first["fold_scores"]) == 5
+    # tab 2 still believes the session is at revision 0
+    stale = client.post(
+        f"/api/sessions/{session_id}/evaluate", json={"steps": NAIVE_BAYES, "expected_revision": 0}
+    )
+    assert stale.status_code == 409
+    assert "another tab" in stale.json()["error"]
+    edited = [NAIVE_BAYES[0], {"component": "GaussianNB", "params": {"var_smoothing": "1e-5"}}]
+    job = client.post(
+        f"/api/sessions/{session_id}/evaluate",
+        json={"steps": edited, "expected_revision": 1, "parent_id": first["version_id"]},
+    ).json()
+    second = wait_for_job(client, job["job_id"])["result"]["version"]
+    assert second["parent_id"] == first["version_id"]
+    assert "var_smoothing" in second["action"]
+    comparison = client.get(f"/api/compare?a={first['version_id']}&b={second['version_id']}").json()
+    assert comparison["paired"]
+    assert comparison["spec_diff"] == [{"key": "GaussianNB.var_smoothing", "a": None, "b": 1e-5}]
+    history = client.get(f"/api/sessions/{session_id}").json()
+    assert [v["number"] for v in history["versions"]] == [1, 2]
+    assert history["session"]["revision"] == 2
+
+
+def test_bad_input_gets_a_clear_message_and_the_kb_stays_intact(
+    client: Any, tmp_path: Path
+) -> None:
+    kb_path = client.app.state.workbench.kb_path
+    before = _kb_counts(kb_path)
+    wrong_type = client.put("/api/data/upload?filename=model.exe", content=b"MZ\x00\x01")
+    assert wrong_type.status_code == 415 and "not a CSV or Parquet" in wrong_type.json()["error"]
+    garbage = client.put(
+        "/api/data/upload?filename=data.parquet", content=b"\x00not parquet\xff" * 10
+    )
+    assert garbage.status_code == 400 and "cannot read" in garbage.json()["error"]
+    empty = client.put("/api/data/upload?filename=empty.csv", content=b"")
+    assert empty.status_code == 400 and "empty" in empty.json()["error"]
+    too_big = client.put("/api/data/upload?filename=big.csv", content=b"a,b\n" + b"1,2\n" * 600_000)
+    assert too_big.status_code == 413 and "upload limit" in too_big.json()["error"]
+    uploads = client.app.state.workbench.upload_dir
+    assert not [p for p in uploads.rglob("*") if p.is_file()]  # nothing refused was kept
+    table = upload_example(client)
+    missing = client.post("/api/sessions", json={"data_id": table["data_id"], "target": "klass"})
+    assert missing.status_code == 400 and "'klass' not found" in missing.json()["error"]
+    none = client.post("/api/sessions", json={"data_id": table["data_id"], "target": ""})
+    assert none.status_code == 400 and "pick the target" in none.json()["error"]
+    relative = client.post("/api/data/open", json={"path": "credit-g.csv"})
+    assert relative.status_code == 400 and "absolute path" in relative.json()["error"]
+    absent = client.post("/api/data/open", json={"path": str(tmp_path / "absent.csv")})
+    assert absent.status_code == 400 and "does not exist" in absent.json()["error"]
+    write = client.post("/api/kb/query", json={"sql": "DELETE FROM evaluations"})
+    assert write.status_code == 400 and "read-only" in write.json()["error"]
+    assert _kb_counts(kb_path) == before
+
+
+def test_only_loopback_host_names_are_served(client: Any) -> None:
+    assert client.get("/api/health").status_code == 200
+    assert client.get("/api/health", headers={"host": "attacker.example"}).status_code == 400
+
+
+def test_the_browser_pages_through_evaluations_without_loading_them(client: Any) -> None:
+    first = client.get("/api/kb/browse/evaluations?limit=20").json()
+    assert len(first["rows"]) == 20 and first["total"] > 1000
+    later = client.get("/api/kb/browse/evaluations?limit=20&offset=1000&sort=value&descending=true")
+    assert later.status_code == 200 and len(later.json()["rows"]) == 20
+    filtered = client.get("/api/kb/browse/datasets?filter_name=credit").json()
+    assert filtered["total"] >= 1 and all("credit" in row[1].lower() for row in filtered["rows"])
+    bad = client.get("/api/kb/browse/evaluations?sort=value;DROP")
+    assert bad.status_code == 400 and "no column" in bad.json()["error"]
+    assert client.get("/api/kb/browse/sources").status_code == 400
+
+
+def test_constraints_say_at_once_when_they_cannot_be_met(client: Any) -> None:
+    ok = client.post(
+        "/api/constraints/check", json={"task_type": "binary", "include": ["random_forest"]}
+    ).json()
+    assert ok["ok"] and ok["estimators"] == ["RandomForestClassifier"]
+    impossible = client.post(
+        "/api/constraints/check",
+        json={"task_type": "binary", "include": ["knn"], "interpretable": True},
+    ).json()
+    assert not impossible["ok"] and "relax one constraint" in impossible["reason"]
+    bad_budget = client.post(
+        "/api/constraints/check", json={"task_type": "binary", "budget": "soon"}
+    ).json()
+    assert not bad_budget["ok"] and "duration" in bad_budget["reason"]
