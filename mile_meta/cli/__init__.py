@@ -31,6 +31,7 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "patterns": ("mile_meta.cli.patterns", "Write, search and answer practitioner patterns."),
     "models": ("mile_meta.cli.models", "Train and inspect the default meta-learner."),
     "serve": ("mile_meta.cli.serve", "Serve recommendations and priors over HTTP on loopback."),
+    "cache": ("mile_meta.cli.cache", "Show or free what evaluations keep for reuse."),
 }
 
 

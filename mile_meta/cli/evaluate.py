@@ -40,8 +40,8 @@ from mile_meta.cli._common import (
 @click.option(
     "--no-cache",
     is_flag=True,
-    help="Keep no preprocessed folds on disk (by default they are reused by the next "
-    "evaluate, in the user cache folder, at most 1 GB).",
+    help="Reuse and keep nothing (by default preprocessed folds, fitted models and "
+    "predictions are kept in the user cache folder, at most 1 GB; see mile-meta cache).",
 )
 @kb_option
 @json_option
@@ -64,12 +64,12 @@ def command(
     Example:
       mile-meta evaluate data.csv --target y --pipeline sklearn.ensemble.RandomForestClassifier
     """
-    from mile_meta.config import cache_dir
     from mile_meta.data import load_dataset
-    from mile_meta.evaluate import FoldCache, evaluate_pipeline
+    from mile_meta.evaluate import evaluate_pipeline
+    from mile_meta.reuse import default_store
 
     dataset = load_dataset(data, target, task_type=task_type)
-    cache = FoldCache(None if no_cache else cache_dir() / "folds")
+    cache = default_store(not no_cache)
     with open_knowledge_base(kb_path) as kb:
         result = evaluate_pipeline(
             pipeline,

@@ -44,6 +44,9 @@ if TYPE_CHECKING:
     is_flag=True,
     help="Keep the probes out of the knowledge base (they are recorded as local runs by default).",
 )
+@click.option(
+    "--no-cache", is_flag=True, help="Probes reuse and keep nothing (see mile-meta cache)."
+)
 @kb_option
 @json_option
 def command(
@@ -56,6 +59,7 @@ def command(
     exclude: tuple[str, ...],
     seed: int,
     no_record: bool,
+    no_cache: bool,
     kb_path: Path | None,
     as_json: bool,
 ) -> None:
@@ -79,6 +83,7 @@ def command(
             exclude_datasets=exclude,
             seed=seed,
             record_probes=not no_record,
+            reuse=not no_cache,
         )
     if as_json:
         echo_json(report.to_dict())
