@@ -181,11 +181,13 @@ def recommend(
     seed: int = 0,
     cv: int = 5,
     record_probes: bool = True,
+    reuse: bool = True,
 ) -> RecommendationReport:
     """Rank the pipelines to try first on ``data`` (a file, a frame or a :class:`Dataset`).
 
     ``probe=N`` cross-validates the N best on the data and re-ranks with the results
-    (recorded in the knowledge base as local runs unless ``record_probes`` is False).
+    (recorded in the knowledge base as local runs unless ``record_probes`` is False;
+    ``reuse`` False keeps them out of the reuse store, :func:`mile_meta.reuse.default_store`).
     ``exclude_datasets`` (OpenML ids or knowledge-base ids) are ignored, for leakage-free
     experiments on data the knowledge base already holds.
     """
@@ -224,6 +226,7 @@ def recommend(
                 cv,
                 record_probes,
                 (*exclude_datasets, dataset.dataset_id),
+                reuse,
             )
     finally:
         if owned:
@@ -254,10 +257,12 @@ def _probe_and_rerank(
     cv: int,
     record: bool,
     exclude_datasets: Sequence[str | int],
+    reuse: bool = True,
 ) -> tuple[RecommendationReport, list[EvaluationResult]]:
-    from mile_meta.evaluate import FoldCache, evaluate_pipeline
+    from mile_meta.evaluate import evaluate_pipeline
+    from mile_meta.reuse import default_store
 
-    cache = FoldCache()
+    cache = default_store(reuse)
     probes: list[EvaluationResult] = []
     failed: list[tuple[str, str]] = []
     observed: dict[str, float] = {}

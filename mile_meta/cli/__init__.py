@@ -34,6 +34,7 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("mile_meta.cli.serve", "Serve recommendations and priors over HTTP on loopback."),
     "examples": ("mile_meta.cli.examples", "List the bundled example datasets and their paths."),
     "ui": ("mile_meta.cli.ui", "Open the workbench web page (recommend, edit, compare, search)."),
+    "cache": ("mile_meta.cli.cache", "Show or free what evaluations keep for reuse."),
 }
 
 

@@ -44,8 +44,8 @@ from mile_meta.cli._common import (
 @click.option(
     "--no-cache",
     is_flag=True,
-    help="Keep no preprocessed folds on disk (by default they are reused by the next "
-    "evaluate, in the user cache folder, at most 1 GB).",
+    help="Reuse and keep nothing (by default preprocessed folds, fitted models and "
+    "predictions are kept in the user cache folder, at most 1 GB; see mile-meta cache).",
 )
 @encoding_option
 @kb_option
@@ -70,13 +70,13 @@ def command(
     Example:
       mile-meta evaluate data.csv --target y --pipeline sklearn.ensemble.RandomForestClassifier
     """
-    from mile_meta.config import cache_dir
-    from mile_meta.evaluate import FoldCache, evaluate_pipeline
+    from mile_meta.evaluate import evaluate_pipeline
+    from mile_meta.reuse import default_store
 
     dataset = load_data(
         data, target, task_type=task_type, metric=metric, encoding=encoding, quiet=as_json
     )
-    cache = FoldCache(None if no_cache else cache_dir() / "folds")
+    cache = default_store(not no_cache)
     with open_knowledge_base(kb_path) as kb:
         record = recording_allowed(kb, not no_record)
         with busy(f"cross-validating {pipeline} on {dataset.name} ({cv} folds)"):

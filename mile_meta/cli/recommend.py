@@ -49,6 +49,9 @@ if TYPE_CHECKING:
     help="Keep the probes out of the knowledge base (they are recorded as local runs by default).",
 )
 @encoding_option
+@click.option(
+    "--no-cache", is_flag=True, help="Probes reuse and keep nothing (see mile-meta cache)."
+)
 @kb_option
 @json_option
 def command(
@@ -62,6 +65,7 @@ def command(
     seed: int,
     no_record: bool,
     encoding: str | None,
+    no_cache: bool,
     kb_path: Path | None,
     as_json: bool,
 ) -> None:
@@ -91,6 +95,7 @@ def command(
                 exclude_datasets=exclude,
                 seed=seed,
                 record_probes=record,
+                reuse=not no_cache,
             )
     if as_json:
         echo_json(report.to_dict())

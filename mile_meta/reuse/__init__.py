@@ -17,6 +17,7 @@ from mile_meta.reuse._store import (
     StoreInfo,
     default_store,
     default_store_folder,
+    inspect_store,
     remove_store,
     reuse_enabled,
 )
@@ -35,6 +36,7 @@ __all__ = [
     "default_store_folder",
     "environment_token",
     "incremental_for",
+    "inspect_store",
     "remove_store",
     "reuse_enabled",
 ]

@@ -50,6 +50,21 @@ _LIGHTGBM_SUBSAMPLING = {
 }
 
 
+# LightGBM's other names for the number of trees: a spec using one is left alone
+_LIGHTGBM_SIZE_ALIASES = {
+    "num_iterations",
+    "num_iteration",
+    "n_iter",
+    "num_tree",
+    "num_trees",
+    "num_round",
+    "num_rounds",
+    "nrounds",
+    "num_boost_round",
+    "max_iter",
+}
+
+
 class Incremental:
     """How one estimator step can be resized: ``grow`` from a smaller fit, ``shrink`` from a
     bigger one (either may be unavailable)."""
@@ -130,7 +145,9 @@ def incremental_for(step: Step) -> Incremental | None:
         return Incremental(step, int(size or _default_size(name)), True, False)
     if name in _LIGHTGBM:
         boosting = params.get("boosting_type", params.get("boosting", "gbdt"))
-        if boosting != "gbdt" or "early_stopping_round" in params or "n_iter" in params:
+        if boosting != "gbdt" or "early_stopping_round" in params:
+            return None
+        if _LIGHTGBM_SIZE_ALIASES & set(params):
             return None
         subsampled = any(
             key in params and params[key] != full for key, full in _LIGHTGBM_SUBSAMPLING.items()

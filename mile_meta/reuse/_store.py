@@ -37,6 +37,7 @@ __all__ = [
     "StoreInfo",
     "default_store",
     "default_store_folder",
+    "inspect_store",
     "remove_store",
     "reuse_enabled",
 ]
@@ -342,6 +343,17 @@ def default_store(
         if folder is None:
             raise
         return ReuseStore(None, max_memory_bytes=max_memory_bytes, max_disk_bytes=max_disk_bytes)
+
+
+def inspect_store(folder: Path) -> StoreInfo:
+    """What the store in ``folder`` holds on disk (nothing is created if it does not exist)."""
+    if not (folder / "index").is_dir():
+        return StoreInfo(folder, 0, 0, 0, 0, 0, 1 << 30, 0, 0)
+    store = ReuseStore(folder)
+    try:
+        return store.info()
+    finally:
+        store.close()
 
 
 def remove_store(folder: Path) -> int:

@@ -162,13 +162,15 @@ def _serve(connection: Any, dataset: Dataset, settings: WorkerSettings) -> None:
     warnings.simplefilter("ignore")
     from threadpoolctl import threadpool_limits
 
-    from mile_meta.evaluate import FoldCache
+    from mile_meta.reuse import default_store
 
     threadpool_limits(limits=settings.threads)
     os.environ["OMP_NUM_THREADS"] = str(settings.threads)
     if settings.max_memory_bytes:
         _limit_memory(settings.max_memory_bytes)
-    cache = FoldCache(max_entries=32)
+    # the shared reuse store (None under MILE_META_NO_CACHE): its memory tier is bounded well
+    # below the worker's memory limit, its disk tier serves later searches and evaluations
+    cache = default_store(max_memory_bytes=128 << 20)
     while True:
         try:
             task = connection.recv()
@@ -179,7 +181,8 @@ def _serve(connection: Any, dataset: Dataset, settings: WorkerSettings) -> None:
         try:
             reply: tuple[str, Any] = ("ok", _run_task(task, dataset, cache))
         except MemoryError as error:
-            cache = FoldCache(max_entries=32)  # free what the cache holds before going on
+            # free what the cache holds before going on
+            cache = default_store(max_memory_bytes=128 << 20)
             reply = ("memory", f"out of memory ({_first_line(error)})")
         except Exception as error:  # any failure of a candidate is reported, never fatal
             reply = ("failed", _first_line(error))
