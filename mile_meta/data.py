@@ -143,19 +143,13 @@ def _detect_encoding(path: Path, sample: bytes) -> str:
     except UnicodeDecodeError as error:
         if error.start >= len(sample) - 4:  # a character cut by the end of the sample
             return "utf-8"
+    # Windows' Western code page is what most non-UTF-8 CSVs are (Excel exports); it reads
+    # latin-1 text the same, and latin-1 itself decodes any byte.
     guess = "cp1252"
     try:
-        from charset_normalizer import from_bytes
-
-        best = from_bytes(sample).best()
-        if best is not None and best.encoding:
-            guess = best.encoding
-    except ImportError:  # pragma: no cover - charset_normalizer comes with requests
-        pass
-    try:
         sample.decode(guess)
-    except (UnicodeDecodeError, LookupError):
-        guess = "latin-1"  # decodes any byte
+    except UnicodeDecodeError:
+        guess = "latin-1"
     warnings.warn(
         f"{path.name} is not UTF-8; reading it as {guess} (pass --encoding to choose)",
         stacklevel=4,
@@ -267,6 +261,11 @@ def dataset_from_frame(
         )
     features = frame.drop(columns=[target]).loc[known].reset_index(drop=True)
     labels = labels.loc[known].reset_index(drop=True)
+    if len(labels) < MIN_ROWS:
+        raise DataError(
+            f"{name} has {len(labels)} row(s) with a {target!r} value; at least {MIN_ROWS} are "
+            "needed to cross-validate and describe the data"
+        )
     if features.shape[1] == 0:
         raise DataError(
             f"no feature columns besides the target {target!r}; add the columns to learn from"
@@ -313,11 +312,6 @@ def dataset_from_frame(
             )
         if not np.isfinite(labels.to_numpy(dtype=float)).all():
             raise DataError(f"target {target!r} holds infinite values; replace or drop those rows")
-    if len(labels) < MIN_ROWS:
-        raise DataError(
-            f"{name} has {len(labels)} row(s) with a {target!r} value; at least {MIN_ROWS} are "
-            "needed to cross-validate and describe the data"
-        )
     if inferred != "regression" and labels.nunique() > len(labels) // 2:
         raise DataError(
             f"target {target!r} has {labels.nunique()} classes over {len(labels)} rows, so "

@@ -8,7 +8,14 @@ from pathlib import Path
 
 import click
 
-from mile_meta.cli._common import echo_json, json_option, kb_option, open_knowledge_base, top_option
+from mile_meta.cli._common import (
+    echo_json,
+    json_option,
+    kb_option,
+    open_knowledge_base,
+    stdout_console,
+    top_option,
+)
 from mile_meta.kb._store import QUERY_TIMEOUT_SECONDS
 
 
@@ -93,12 +100,11 @@ def stats(kb_path: Path | None, as_json: bool) -> None:
     if as_json:
         echo_json(result)
         return
-    from rich.console import Console
     from rich.table import Table
 
-    table = Table(
-        title=f"{result.path} (schema v{result.schema_version}, {result.size_bytes / 1e6:.1f} MB)"
-    )
+    # the path on its own line: as a table title rich would wrap it to the table's width
+    click.echo(f"{result.path} (schema v{result.schema_version}, {result.size_bytes / 1e6:.1f} MB)")
+    table = Table()
     entities = list(result.totals)
     table.add_column("source")
     for entity in entities:
@@ -106,7 +112,7 @@ def stats(kb_path: Path | None, as_json: bool) -> None:
     for name, counts in result.per_source.items():
         table.add_row(name, *(f"{counts.get(entity, 0):,}" for entity in entities))
     table.add_row("[bold]total[/bold]", *(f"{result.totals[entity]:,}" for entity in entities))
-    Console().print(table)
+    stdout_console().print(table)
     click.echo(
         f"runnable pipelines: {result.runnable_pipelines:,} of {result.totals['pipelines']:,}"
     )

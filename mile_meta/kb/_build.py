@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from mile_meta.errors import KnowledgeBaseError
 from mile_meta.kb._store import IngestReport, KnowledgeBase
 
 if TYPE_CHECKING:
@@ -50,6 +51,13 @@ def build_knowledge_base(
     made = [make_source(name, snapshot_dir) for name in chosen]
     if path is None:
         resolved.parent.mkdir(parents=True, exist_ok=True)
+    elif not resolved.parent.is_dir():
+        # checked here because the build lock would create the folder: a typo in --kb
+        # must not grow a new folder with a 100 MB knowledge base in it
+        raise KnowledgeBaseError(
+            f"folder {resolved.parent} does not exist; create it or pass another --kb path",
+            usage=True,
+        )
     if resolved.exists():
         return _update(resolved, made, on_source)
     with build_lock(resolved):
@@ -93,8 +101,6 @@ def build_lock(path: Path, notify: Callable[[str], None] | None = None) -> Itera
     that they do.
     """
     from filelock import FileLock, Timeout
-
-    from mile_meta.errors import KnowledgeBaseError
 
     lock = FileLock(str(path.with_name(path.name + ".lock")))
     try:

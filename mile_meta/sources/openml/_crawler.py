@@ -52,6 +52,7 @@ from mile_meta.sources.openml._state import (
 from mile_meta.sources.openml._transport import (
     DEFAULT_SERVER,
     OpenMLCrawlError,
+    OpenMLUnreachable,
     RetryPolicy,
     Transport,
     openml_client,
@@ -412,13 +413,28 @@ class OpenMLCrawler:
             )
         with self._client(on_event) as transport, crawl_connection_settings(kb):
             fetcher = OpenMLFetcher(download_data=self.download_data)
-            work = self._work_list(kb.db.conn, fetcher, scope, measures, resume, max_evaluations)
-            fetcher.check_measures({m for item in work for m in item.measures})
-            for item in work:
-                all_measures.extend(m for m in item.measures if m not in all_measures)
-                exhausted, total = self._crawl_scope(kb, fetcher, item, resume, tally, on_event)
-                budget_exhausted = budget_exhausted or exhausted
-                listings_total += total
+            try:
+                work = self._work_list(
+                    kb.db.conn, fetcher, scope, measures, resume, max_evaluations
+                )
+                fetcher.check_measures({m for item in work for m in item.measures})
+                for item in work:
+                    all_measures.extend(m for m in item.measures if m not in all_measures)
+                    exhausted, total = self._crawl_scope(kb, fetcher, item, resume, tally, on_event)
+                    budget_exhausted = budget_exhausted or exhausted
+                    listings_total += total
+            except OpenMLUnreachable as error:
+                raise OpenMLUnreachable(f"{error}; {_advice(kb)}") from error
+            except _SHAPE_ERRORS as error:
+                if not _raised_by_openml_client(error):
+                    raise
+                # Well-formed XML of the wrong shape (a proxy's page, another API): the
+                # openml client indexes into it and fails; that is the server's answer.
+                raise OpenMLCrawlError(
+                    f"OpenML's answer from {transport.last_endpoint or self.server} is not what "
+                    f"an OpenML server sends ({type(error).__name__}: {str(error)[:120]}); check "
+                    f"--server {self.server}, or try later; {_advice(kb)}"
+                ) from error
             requests, retries = transport.requests_sent, transport.retries
         return CrawlReport(
             scopes=tuple(tally.scopes),
@@ -549,3 +565,27 @@ class OpenMLCrawler:
             listings_done=done,
             evaluations_total=evaluations,
         )
+
+
+# What the openml client raises when a well-formed answer has an unexpected shape.
+_SHAPE_ERRORS = (KeyError, TypeError, AttributeError, IndexError, ValueError, LookupError)
+
+
+def _raised_by_openml_client(error: BaseException) -> bool:
+    """Whether the error comes from inside the openml package (its parsing of an answer)."""
+    import openml
+
+    package = str(Path(openml.__file__).parent)
+    traceback = error.__traceback__
+    while traceback is not None:
+        if traceback.tb_frame.f_code.co_filename.startswith(package):
+            return True
+        traceback = traceback.tb_next
+    return False
+
+
+def _advice(kb: KnowledgeBase) -> str:
+    """The true next step: --resume only when a crawl was recorded as unfinished."""
+    if unfinished_scopes(kb.db.conn):
+        return "`mile-meta crawl --resume` continues where this crawl stopped"
+    return "nothing was recorded yet, so run the same command again"

@@ -214,7 +214,7 @@ class OpenMLFetcher:
                 if attempt == 2 or cache_key is None:
                     raise OpenMLCrawlError(
                         f"OpenML's description of {what} cannot be read ({type(error).__name__}: "
-                        f"{str(error)[:200]}); report it if `mile-meta crawl --resume` fails again"
+                        f"{str(error)[:200]}); report it if it fails again"
                     ) from error
                 folder = openml.utils._get_cache_dir_for_id(cache_key, entity_id)
                 if folder.exists():

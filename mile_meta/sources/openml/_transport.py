@@ -41,6 +41,7 @@ from mile_meta.errors import MileMetaError
 __all__ = [
     "DEFAULT_SERVER",
     "OpenMLCrawlError",
+    "OpenMLUnreachable",
     "RetryPolicy",
     "Transport",
     "openml_client",
@@ -58,13 +59,20 @@ class OpenMLCrawlError(MileMetaError):
     """OpenML could not be read (server down, malformed answers, an unusable scope)."""
 
 
+class OpenMLUnreachable(OpenMLCrawlError):
+    """OpenML did not answer usefully for a while (retries spent, or a long Retry-After):
+    worth trying again later, unlike a refusal."""
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     """How often and how patiently to retry one request.
 
     ``attempts`` counts every try, the first included. The n-th retry waits
     ``first_wait_seconds * 2**(n-1)`` (at most ``max_wait_seconds``), ± ``jitter_fraction``,
-    or longer when the server sends ``Retry-After``.
+    or longer when the server sends ``Retry-After`` — up to ``max_retry_after_seconds``:
+    a server asking for more (``Retry-After: 86400``) ends the crawl with a message saying
+    when to come back, instead of a process that sleeps for a day.
     """
 
     attempts: int = 6
@@ -72,6 +80,7 @@ class RetryPolicy:
     max_wait_seconds: float = 120.0
     jitter_fraction: float = 0.1
     timeout_seconds: float = 120.0
+    max_retry_after_seconds: float = 600.0
 
     def __post_init__(self) -> None:
         if self.attempts < 1:
@@ -93,6 +102,14 @@ class RetryPolicy:
 class _Failure:
     reason: str
     retry_after_seconds: float | None = None
+
+
+def _duration(seconds: float) -> str:
+    if seconds >= 2 * 3600:
+        return f"{seconds / 3600:.0f} h"
+    if seconds >= 120:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds:.0f} s"
 
 
 def _retry_after(response: requests.Response) -> float | None:
@@ -162,6 +179,7 @@ class Transport:
         self._lock = threading.Lock()
         self._sessions: list[requests.Session] = []
         self.requests_sent = 0
+        self.last_endpoint = ""
         self.retries = 0
 
     # -- sessions: one per thread, for keep-alive ------------------------------------------
@@ -194,6 +212,7 @@ class Transport:
     ) -> requests.Response:
         """Drop-in for ``openml._api_calls._send_request`` (same arguments, same result)."""
         expects_xml = "/api/v1/xml/" in url or url.rstrip("/").endswith("/api/v1/xml")
+        self.last_endpoint = _strip_query(url)  # named when OpenML's answer cannot be used
         failure = _Failure("no attempt made")
         for attempt in range(1, self.policy.attempts + 1):
             if self._closed.is_set():
@@ -217,16 +236,23 @@ class Transport:
                 failure = classified
             if attempt == self.policy.attempts:
                 break
-            wait = self.policy.wait_seconds(attempt, failure.retry_after_seconds)
+            asked = failure.retry_after_seconds
+            if asked is not None and asked > self.policy.max_retry_after_seconds:
+                raise OpenMLUnreachable(
+                    f"OpenML at {_strip_query(url)} answered {failure.reason} and asks to wait "
+                    f"{_duration(asked)} (Retry-After), longer than the "
+                    f"{_duration(self.policy.max_retry_after_seconds)} mile-meta waits; "
+                    "try again after that"
+                )
+            wait = self.policy.wait_seconds(attempt, asked)
             with self._lock:
                 self.retries += 1
             if self._on_retry is not None:
                 self._on_retry(url, failure.reason, wait)
             self._sleep(wait)
-        raise OpenMLCrawlError(
+        raise OpenMLUnreachable(
             f"OpenML at {_strip_query(url)} failed {self.policy.attempts} times, last with "
-            f"{failure.reason}; try again later (`mile-meta crawl --resume` continues where "
-            "this crawl stopped) or raise --retries"
+            f"{failure.reason}; try again later or raise --retries"
         )
 
     def _request(
