@@ -335,7 +335,7 @@ class _Scrubber:
             if path and path != "/":
                 text = text.replace(path, placeholder)
         # any other absolute path left (a library's message) is reduced to its file name
-        text = re.sub(r"(?<![\w.])/(?:[\w.+-]+/)+([\w.+-]+)", r"\1", text)
+        text = re.sub(r"(?<![\w.:/])/(?:[\w.+-]+/)+([\w.+-]+)", r"\1", text)
         first = text.strip().splitlines()[0] if text.strip() else "invalid request"
         return first[:500]
 

@@ -8,11 +8,13 @@ format, then ``serve`` (after adding the ``serve`` extra) with one request and t
 that is not to this machine, so "works offline" is checked, not assumed.
 
 Installing needs the package index (or a warm pip cache); running the commands does not.
-The whole module takes one to two minutes.
+The whole module takes one to two minutes (the venv is built once per session, under a
+file lock, and shared by the xdist workers).
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
@@ -24,6 +26,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -56,17 +59,20 @@ _OFFLINE_GUARD = textwrap.dedent(
 class Installed:
     """A fresh venv holding the wheel, and a way to run its commands like a new user."""
 
-    def __init__(self, folder: Path, wheel: Path) -> None:
-        self.wheel = wheel
+    def __init__(self, folder: Path, state: dict[str, Any]) -> None:
+        self.state = state
+        self.wheel = Path(state["wheel"])
         self.venv = folder / "venv"
         self.home = folder / "home"
         self.work = folder / "work"
         self.guard = folder / "guard"
+
+    def create(self) -> None:
         for path in (self.home, self.work, self.guard):
             path.mkdir()
         (self.guard / "sitecustomize.py").write_text(_OFFLINE_GUARD)
         subprocess.run([sys.executable, "-m", "venv", str(self.venv)], check=True)
-        self.pip_install(str(wheel))
+        self.pip_install(str(self.wheel))
 
     @property
     def bin(self) -> Path:
@@ -105,9 +111,25 @@ class Installed:
         return done.stdout
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Installed]:
-    folder = tmp_path_factory.mktemp("wheel")
+    """One venv per test session, shared by the xdist workers (built under a file lock)."""
+    run_folder = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):  # each worker has its own basetemp in the run's
+        run_folder = run_folder.parent
+    shared = run_folder / "wheel-install"
+    shared.mkdir(exist_ok=True)
+    with (shared / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            if not (shared / "ready.json").exists():
+                _build_and_install(shared)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+    yield Installed(shared, json.loads((shared / "ready.json").read_text()))
+
+
+def _build_and_install(folder: Path) -> None:
     source = folder / "source"
     # build from a copy, so the checkout gets no build/ or egg-info folders
     shutil.copytree(
@@ -115,7 +137,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Installed]:
         source,
         symlinks=True,
         ignore=shutil.ignore_patterns(
-            ".git", "build", "dist", "*.egg-info", "__pycache__", ".mypy_cache", ".ruff_cache"
+            ".git", "build", "dist", "site", "*.egg-info", "__pycache__", ".*_cache"
         ),
     )
     subprocess.run(
@@ -123,33 +145,45 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Installed]:
         check=True,
     )
     wheel = next(folder.glob("mile_meta-*.whl"))
-    yield Installed(folder, wheel)
+    created = Installed(folder, {"wheel": str(wheel)})
+    created.create()
+    probe = (
+        "import importlib.util, json, mile_meta;"
+        "print(json.dumps({'file': mile_meta.__file__, 'missing': [m for m in"
+        " ('fastapi', 'openml', 'pyarrow', 'pytest') if importlib.util.find_spec(m) is None]}))"
+    )
+    base = json.loads(created.ok("python", "-c", probe))
+    example = created.ok("mile-meta", "examples", "credit-g").strip()
+    # first use: builds the default knowledge base in the empty HOME (before any test runs
+    # commands side by side)
+    first = created.ok("mile-meta", "recommend", example, "--target", "class", "--json")
+    state = {"wheel": str(wheel), "base": base, "example": example, "first_recommend": first}
+    (folder / "ready.json").write_text(json.dumps(state))
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def example(installed: Installed) -> Path:
-    path = Path(installed.ok("mile-meta", "examples", "credit-g").strip())
+    path = Path(installed.state["example"])
     assert path.is_file()
     assert installed.venv in path.parents  # package data, not the checkout
     return path
 
 
 def test_base_install_is_the_package_without_extras(installed: Installed) -> None:
-    probe = (
-        "import importlib.util, json, mile_meta;"
-        "print(json.dumps({'file': mile_meta.__file__, 'missing': [m for m in"
-        " ('fastapi', 'openml', 'pyarrow', 'pytest') if importlib.util.find_spec(m) is None]}))"
-    )
-    found = json.loads(installed.ok("python", "-c", probe))
+    found = installed.state["base"]  # probed right after installing, before any extra
     assert Path(found["file"]).is_relative_to(installed.venv)
     assert found["missing"] == ["fastapi", "openml", "pyarrow", "pytest"]
 
 
 def test_recommend_on_the_bundled_example(installed: Installed, example: Path) -> None:
+    first = json.loads(installed.state["first_recommend"])  # the first use, from the fixture
     report = json.loads(
         installed.ok("mile-meta", "recommend", str(example), "--target", "class", "--json")
     )
     assert report["dataset"] == "credit-g"
+    assert [r["pipeline_id"] for r in first["recommendations"]] == [
+        r["pipeline_id"] for r in report["recommendations"]
+    ]
     assert len(report["recommendations"]) == 10
     # the default knowledge base was built in the empty HOME, not next to the checkout
     assert list(installed.home.rglob("knowledge-base.sqlite"))
