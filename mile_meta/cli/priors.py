@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from mile_meta.cli._common import (
     data_argument,
+    echo_json,
     exclude_dataset_option,
+    json_option,
     kb_option,
     metric_option,
     open_knowledge_base,
@@ -17,6 +20,9 @@ from mile_meta.cli._common import (
     top_option,
 )
 from mile_meta.errors import MileMetaError
+
+if TYPE_CHECKING:
+    from mile_meta.priors import ExportedPrior
 
 _FORMATS = ("optuna", "configspace", "flaml", "hyperopt", "raytune", "json")
 
@@ -43,6 +49,7 @@ _FORMATS = ("optuna", "configspace", "flaml", "hyperopt", "raytune", "json")
     default=None,
     help="File to write (default: standard output).",
 )
+@json_option
 @kb_option
 def command(
     data: Path,
@@ -53,6 +60,7 @@ def command(
     task_type: str | None,
     exclude: tuple[str, ...],
     output: Path | None,
+    as_json: bool,
     kb_path: Path | None,
 ) -> None:
     """Export the prior for DATA: starting configurations, family weights, distributions.
@@ -61,18 +69,25 @@ def command(
     What is written:
       json         the prior itself (schema: docs/prior-schema.json); load it with
                    mile_meta.priors.Prior.read(FILE)
-      optuna, configspace, flaml, hyperopt, raytune
-                   a Python module that embeds the prior's JSON and, on import, rebuilds
-                   the tool's objects: STARTING_POINTS, REPORT, EXPORTED and per tool
-                   DISTRIBUTIONS (optuna), CONFIGURATION_SPACE + STARTING_CONFIGURATIONS
-                   (configspace), FIT_KWARGS (flaml), SPACE + POINTS_TO_EVALUATE
-                   (hyperopt), PARAM_SPACE + POINTS_TO_EVALUATE (raytune). Its docstring
-                   shows the usage and lists what the tool cannot express.
-    A summary (and what could not be expressed) goes to standard error.
+      configspace  ConfigSpace's own JSON (ConfigurationSpace.from_json reads it) with
+                   the priors as normal/beta/weighted hyperparameters, plus the keys
+                   starting_configurations and mile_meta (for SMAC)
+      optuna, flaml, hyperopt, raytune
+                   a Python module that needs only the tool (and scikit-learn), not
+                   mile-meta: EXPORTED, STARTING_POINTS, REPORT and per tool
+                   DISTRIBUTIONS + DIRECTION (optuna), TASK + FIT_KWARGS (flaml),
+                   SPACE + POINTS_TO_EVALUATE (hyperopt), PARAM_SPACE +
+                   POINTS_TO_EVALUATE (raytune; EXPORTED.search_algorithm() for
+                   OptunaSearch). Its docstring shows the usage and lists what the tool
+                   cannot express.
+    A summary (and what could not be expressed) goes to standard error; with --json a
+    machine-readable summary goes to standard output instead (with the exported text
+    under "content" when there is no -o).
 
     \b
     Example:
       mile-meta priors data.csv --target y --format optuna -o prior_optuna.py
+      mile-meta priors data.csv --target y --format configspace -o prior.json --json
     """
     from mile_meta.priors import build_prior, exporter
 
@@ -94,7 +109,8 @@ def command(
     exported = chosen.export(prior)
     text = chosen.module_source(exported)
     if output is None:
-        click.echo(text, nl=False)
+        if not as_json:
+            click.echo(text, nl=False)
     else:
         output = output.expanduser()
         partial = output.with_name(output.name + ".partial")
@@ -106,6 +122,9 @@ def command(
             raise MileMetaError(
                 f"cannot write {output} ({error.strerror or error}); pass another -o path"
             ) from None
+    if as_json:
+        echo_json(summary(exported, format_name, output, None if output else text))
+        return
     direction = "higher" if prior.higher_is_better else "lower"
     click.echo(
         f"{prior.dataset_name}: {prior.task_type}, {prior.metric} ({direction} is better); "
@@ -117,3 +136,44 @@ def command(
     )
     for note in exported.report:
         click.echo(f"  - {note}", err=True)
+
+
+def summary(
+    exported: ExportedPrior, format_name: str, output: Path | None, content: str | None
+) -> dict[str, Any]:
+    """The ``--json`` summary of one export (see docs/priors.md)."""
+    prior = exported.prior
+    return {
+        "dataset": prior.dataset_name,
+        "task_type": prior.task_type,
+        "metric": prior.metric,
+        "higher_is_better": prior.higher_is_better,
+        "format": format_name,
+        "output": str(output) if output else None,
+        "starting_configurations": [
+            {
+                "rank": s.rank,
+                "estimator": s.estimator,
+                "params": dict(s.params),
+                "predicted_score": s.predicted_score,
+                "lower": s.lower,
+                "upper": s.upper,
+                "expected_fit_seconds": s.expected_fit_seconds,
+                "exact": s.exact,
+            }
+            for s in prior.starting_configurations
+        ],
+        "family_weights": {f.family: f.weight for f in prior.family_weights},
+        "distributions": [
+            {
+                "estimator": d.estimator,
+                "name": d.name,
+                "distribution": d.distribution,
+                "support": d.support,
+            }
+            for d in prior.distributions
+        ],
+        "report": [str(note) for note in exported.report],
+        "provenance": prior.to_dict()["provenance"],
+        "content": content,
+    }

@@ -15,7 +15,6 @@ Flat tools (Optuna, ConfigSpace, hyperopt, Ray Tune) share one naming: the estim
 
 from __future__ import annotations
 
-import json
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
@@ -120,12 +119,16 @@ class Exporter(ABC, Generic[ExportedT]):
     """Translate a :class:`Prior` for one tool.
 
     Subclasses set ``tool`` (the ``--format`` name) and ``extra`` (the pip extra that installs
-    the tool), implement :meth:`_export`, and describe in :meth:`_module_usage` how the Python
-    module written by ``mile-meta priors -o FILE`` is used.
+    the tool), implement :meth:`_export`, and describe in :meth:`_module_usage` how the file
+    written by ``mile-meta priors -o FILE`` is used. Tools with a standalone runtime
+    (:mod:`mile_meta.priors._standalone`) set ``runtime_class`` and list in
+    :meth:`_module_names` the names the written module exposes; that module imports only the
+    tool (and scikit-learn to build models), never mile-meta.
     """
 
     tool: ClassVar[str]
     extra: ClassVar[str] = "priors"
+    runtime_class: ClassVar[str] = ""
 
     def export(self, prior: Prior) -> ExportedT:
         """Validate ``prior`` and translate it."""
@@ -139,43 +142,38 @@ class Exporter(ABC, Generic[ExportedT]):
     def _module_usage(self) -> str:
         """Docstring lines showing how to use the written module."""
 
-    def _module_names(self) -> str:
+    def _module_names(self) -> tuple[str, ...]:
         """Python lines (run after ``EXPORTED`` is bound) exposing the tool's objects."""
-        return ""
+        return ()
+
+    def portable(self, exported: ExportedPrior) -> dict[str, Any]:
+        """The plain data the written module embeds as ``PRIOR``."""
+        from mile_meta.priors._portable import portable_prior
+
+        return portable_prior(exported.prior, exported.report)
 
     def module_source(self, exported: ExportedPrior) -> str:
-        """A small Python module that rebuilds ``exported`` from the embedded prior JSON."""
+        """The file ``mile-meta priors -o`` writes: a module that needs only the tool."""
+        from mile_meta.priors._standalone import standalone_source
+
         prior = exported.prior
         report = "\n".join(f"  - {note}" for note in exported.report) or "  (nothing)"
         direction = "higher" if prior.higher_is_better else "lower"
-        header = (
-            f'"""mile-meta prior for {self.tool}: {prior.dataset_name}, {prior.task_type}, '
+        docstring = (
+            f"mile-meta prior for {self.tool}: {prior.dataset_name}, {prior.task_type}, "
             f"{prior.metric} ({direction} is better).\n\n"
             f"Written by mile-meta {prior.provenance.mile_meta_version} on "
             f"{prior.provenance.created_at} (knowledge base "
             f"{prior.provenance.knowledge_base_checksum}, "
-            f"meta-learner {prior.provenance.meta_learner}).\n\n"
+            f"meta-learner {prior.provenance.meta_learner}). Needs {self.tool}, numpy and "
+            "scikit-learn (and the estimators' packages, e.g. lightgbm), not mile-meta.\n\n"
             f"Usage:\n{self._module_usage()}\n\n"
             f"What {self.tool} cannot express:\n{report}\n"
-            '"""\n'
         )
-        text = json.dumps(prior.to_dict(), indent=1, allow_nan=False)
-        return (
-            header
-            + "\nfrom mile_meta.priors import Prior, export\n\n"
-            + f"PRIOR = Prior.from_json({_python_string(text)})\n"
-            + f"EXPORTED = export(PRIOR, {self.tool!r})\n"
-            + "STARTING_POINTS = list(EXPORTED.starting_points)\n"
-            + "REPORT = [str(note) for note in EXPORTED.report]\n"
-            + self._module_names()
+        docstring = docstring.replace("\\", "\\\\").replace('"""', "'''")
+        return standalone_source(
+            self.tool, docstring, self.portable(exported), self.runtime_class, self._module_names()
         )
-
-
-def _python_string(text: str) -> str:
-    """A raw triple-quoted literal when safe, else repr()."""
-    if "'''" not in text and not text.endswith("\\"):
-        return "r'''" + text + "'''"
-    return repr(text)
 
 
 def distribution_notes(

@@ -1,10 +1,10 @@
 """ConfigSpace (for SMAC): a conditional ``ConfigurationSpace`` whose hyperparameters carry the
-prior, and the starting configurations for SMAC's initial design.
+prior, written as ConfigSpace's own JSON, and the starting configurations for SMAC.
 
     exported = export(prior, "configspace")
     space = exported.configuration_space           # "estimator" + "<Estimator>:<name>" children
     starts = exported.starting_configurations      # ConfigSpace Configuration objects, best first
-    # SMAC: HyperparameterOptimizationFacade.get_initial_design(scenario, additional_configs=starts)
+    exported.json_text()                           # what `mile-meta priors --format configspace` writes
 
 The estimator choice is a ``CategoricalHyperparameter`` weighted by the family weights; each
 estimator's hyperparameters are active only when it is chosen (``EqualsCondition``). A fitted
@@ -14,10 +14,24 @@ ConfigSpace 1.2 scales a log-scaled normal's ``sigma`` as ``ln(lower + sigma)``;
 ``sigma`` gives the prior's spread on that scale (ranges starting above ~1, such as
 ``n_estimators`` in [16, 1024]) a beta with the same mean and variance on the log scale is used
 and the report says so.
+
+The JSON file is what ``ConfigurationSpace.from_json`` reads; it carries two more top-level
+keys ConfigSpace ignores: ``starting_configurations`` (value dicts, best first) and
+``mile_meta`` (metric, direction, each estimator's class, fixed parameters and preprocessing,
+and the report), so the file is all a SMAC user needs.
+
+SMAC uses the prior as a prior through πBO (``smac.acquisition.function.
+PriorAcquisitionFunction``), which weighs every hyperparameter's density, and its surrogate
+refuses normal/beta hyperparameters a condition can switch off: ``smac_configuration_space``
+is the same space without its conditions (every hyperparameter always active; the objective
+reads the chosen estimator's), and ``smac_starting_configurations`` the starting
+configurations in it.
 """
 
 from __future__ import annotations
 
+import io
+import json
 import math
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -181,11 +195,8 @@ def _with_prior(
     )
 
 
-def _build(
-    cs: Any, prior: Prior, *, shaped: bool, notes: list[ExportNote] | None
-) -> tuple[Any, tuple[Any, ...]]:
-    """The conditional space (numeric priors only when ``shaped``) and the starting
-    configurations in it."""
+def _build(cs: Any, prior: Prior, *, notes: list[ExportNote] | None) -> tuple[Any, tuple[Any, ...]]:
+    """The conditional space with the priors and the starting configurations in it."""
     spaces = prior.space()
     weights = prior.estimator_weights()
     default_estimator = (
@@ -206,8 +217,7 @@ def _build(
         for hyperparameter in estimator_space.hyperparameters:
             name = flat_name(estimator_space.estimator, hyperparameter.name)
             fitted = prior.distribution(estimator_space.estimator, hyperparameter.name)
-            numeric = hyperparameter.kind != "categorical"
-            if fitted is None or (numeric and not shaped):
+            if fitted is None:
                 children.append(_uniform(cs, name, hyperparameter))
                 continue
             created, note = _with_prior(cs, name, hyperparameter, fitted)
@@ -230,10 +240,26 @@ def _build(
     return space, tuple(configurations)
 
 
+def _without_conditions(
+    cs: Any, space: Any, starts: tuple[Any, ...]
+) -> tuple[Any, tuple[Any, ...]]:
+    """The same hyperparameters, all active, and the starting configurations in that space
+    (the other estimators' hyperparameters at their defaults)."""
+    flat = cs.ConfigurationSpace(seed=0)
+    flat.add(list(space.values()))
+    defaults = dict(flat.get_default_configuration())
+    configurations = []
+    for start in starts:
+        configuration = cs.Configuration(flat, values={**defaults, **dict(start)})
+        configuration.origin = start.origin
+        configurations.append(configuration)
+    return flat, tuple(configurations)
+
+
 @dataclass(frozen=True)
 class ConfigSpacePrior(ExportedPrior):
-    """``configuration_space`` (with the priors) and ``starting_configurations``; for SMAC,
-    ``smac_configuration_space`` and ``smac_starting_configurations`` (see the report)."""
+    """``configuration_space`` (with the priors) and ``starting_configurations``; for SMAC's
+    πBO, ``smac_configuration_space`` and ``smac_starting_configurations`` (no conditions)."""
 
     tool: ClassVar[str] = "configspace"
     configuration_space: Any = None
@@ -241,12 +267,44 @@ class ConfigSpacePrior(ExportedPrior):
     smac_configuration_space: Any = None
     smac_starting_configurations: tuple[Any, ...] = ()
 
-    def payload(self) -> dict[str, Any]:
-        from ConfigSpace.read_and_write import json as configspace_json
+    def json_text(self) -> str:
+        """ConfigSpace's JSON of the space, plus ``starting_configurations`` and
+        ``mile_meta`` (see the module doc)."""
+        from mile_meta.priors._portable import portable_prior
 
+        buffer = io.StringIO()
+        self.configuration_space.to_json(buffer)
+        document = json.loads(buffer.getvalue())
+        portable = portable_prior(self.prior, self.report)
+        document["starting_configurations"] = [
+            {k: _jsonable_value(v) for k, v in point.items()} for point in self.starting_points
+        ]
+        document["mile_meta"] = {
+            "metric": portable["metric"],
+            "direction": portable["direction"],
+            "task_type": portable["task_type"],
+            "scoring": portable["scoring"],
+            "estimators": {
+                entry["estimator"]: {
+                    "class": entry["class"],
+                    "fixed": entry["fixed"],
+                    "preprocessing": entry["preprocessing"],
+                }
+                for entry in portable["estimators"]
+            },
+            "report": portable["report"],
+            "provenance": portable["provenance"],
+        }
+        return json.dumps(document, indent=1, allow_nan=False) + "\n"
+
+    def payload(self) -> dict[str, Any]:
         payload = super().payload()
-        payload["configuration_space"] = configspace_json.write(self.configuration_space)
+        payload["configuration_space"] = json.loads(self.json_text())
         return payload
+
+
+def _jsonable_value(value: Any) -> Any:
+    return value.item() if hasattr(value, "item") else value
 
 
 class ConfigSpaceExporter(Exporter[ConfigSpacePrior]):
@@ -256,15 +314,14 @@ class ConfigSpaceExporter(Exporter[ConfigSpacePrior]):
     def _export(self, prior: Prior) -> ConfigSpacePrior:
         cs = _require_configspace()
         notes = prior_notes(prior)
-        space, starts = _build(cs, prior, shaped=True, notes=notes)
-        smac_space, smac_starts = _build(cs, prior, shaped=False, notes=None)
+        space, starts = _build(cs, prior, notes=notes)
+        smac_space, smac_starts = _without_conditions(cs, space, starts)
         notes.append(
             ExportNote(
                 "SMAC",
-                "SMAC's random-forest surrogate refuses normal/beta hyperparameters that a "
-                "condition can switch off; smac_configuration_space is the same space with "
-                "uniform numbers (categorical and estimator weights kept) for SMAC, the "
-                "starting configurations carry the prior there",
+                "πBO (PriorAcquisitionFunction) and SMAC's surrogate need every prior-shaped "
+                "hyperparameter active: SMAC gets the space without its conditions (the other "
+                "estimators' hyperparameters are drawn but unused)",
             )
         )
         return ConfigSpacePrior(
@@ -278,21 +335,9 @@ class ConfigSpaceExporter(Exporter[ConfigSpacePrior]):
         )
 
     def _module_usage(self) -> str:
-        return (
-            "    import this_module as p\n"
-            "    space = p.CONFIGURATION_SPACE            # with normal/beta/weighted priors\n"
-            "    starts = p.STARTING_CONFIGURATIONS      # ConfigSpace Configurations, best first\n"
-            "    # SMAC (its surrogate refuses conditional normal/beta hyperparameters):\n"
-            "    #   scenario = smac.Scenario(p.SMAC_CONFIGURATION_SPACE, ...)\n"
-            "    #   design = HyperparameterOptimizationFacade.get_initial_design(\n"
-            "    #       scenario, n_configs=0, additional_configs=p.SMAC_STARTING_CONFIGURATIONS)\n"
-            "    spec = p.EXPORTED.spec_of(dict(config))  # a config -> mile-meta PipelineSpec"
-        )
+        return "    ConfigSpace.ConfigurationSpace.from_json('prior.json')"
 
-    def _module_names(self) -> str:
-        return (
-            "CONFIGURATION_SPACE = EXPORTED.configuration_space\n"
-            "STARTING_CONFIGURATIONS = list(EXPORTED.starting_configurations)\n"
-            "SMAC_CONFIGURATION_SPACE = EXPORTED.smac_configuration_space\n"
-            "SMAC_STARTING_CONFIGURATIONS = list(EXPORTED.smac_starting_configurations)\n"
-        )
+    def module_source(self, exported: ExportedPrior) -> str:
+        """For ConfigSpace the file written is ConfigSpace's JSON (see the module doc)."""
+        assert isinstance(exported, ConfigSpacePrior)
+        return exported.json_text()

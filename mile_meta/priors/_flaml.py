@@ -1,8 +1,10 @@
-"""FLAML: ``starting_points`` per FLAML learner and a matching ``custom_hp`` search space.
+"""FLAML: ``starting_points`` per FLAML learner, a matching ``custom_hp`` search space, and
+learners (``AutoML.add_learner``) for the estimators FLAML has none for.
 
     exported = export(prior, "flaml")
     automl = flaml.AutoML()
-    automl.fit(X, y, time_budget=60, **exported.fit_kwargs())
+    exported.add_learners(automl)                  # the families FLAML lacks
+    automl.fit(X, y, task=exported.task, time_budget=60, **exported.fit_kwargs())
     spec = exported.spec_of({"learner": automl.best_estimator, **automl.best_config})
 
 Our estimators map onto FLAML's built-in learners:
@@ -23,10 +25,17 @@ ElasticNet                      ``enet``          ``alpha``, ``l1_ratio``
 
 FLAML's own extra hyperparameters are pinned to the values our space implies (``n_estimators``
 100 for forests, ``log_max_bin`` 8 = 255 bins, no leaf limit for forests, ``reg_alpha`` 0), so
-FLAML searches exactly our space for those learners. What FLAML cannot take is reported: the
-estimators it has no learner for, the fitted distributions and family weights (FLAML's local
-search, CFO, draws from the bounds and starts from ``init_value``: the best starting point's
-values are used there), and that it preprocesses the data its own way.
+FLAML searches exactly our space for those learners. Every other estimator of the space
+(GradientBoosting, SVC, DecisionTree, AdaBoost, GaussianNB, MLP, Ridge, Lasso, SVR...) becomes
+a learner of its own name — a scikit-learn pipeline with mile-meta's standard preprocessing,
+searched over mile-meta's space — registered with FLAML's ``AutoML.add_learner``
+(``add_learners(automl)``), so every recommended configuration can run. ``fit_kwargs()``
+leaves out ``task`` (you pass it; ``task`` attribute). What FLAML cannot take is reported: the
+fitted distributions and family weights (FLAML's local search, CFO, draws from the bounds and
+starts from ``init_value``: the best starting point's values are used there), and that FLAML
+preprocesses the data its own way for its built-in learners. The objects come from the
+standalone runtime (``_standalone/_flaml_module.py``), which the module ``mile-meta priors
+--format flaml -o FILE`` writes also carries.
 """
 
 from __future__ import annotations
@@ -37,9 +46,16 @@ from typing import Any, ClassVar
 
 from mile_meta.errors import MileMetaError
 from mile_meta.pipelines import PipelineSpec
-from mile_meta.pipelines.space import EstimatorSpace, Hyperparameter, spec_from_config
+from mile_meta.pipelines.space import spec_from_config
 from mile_meta.pipelines.spec import ParamValue
-from mile_meta.priors._base import ExportedPrior, Exporter, ExportNote, prior_notes
+from mile_meta.priors._base import (
+    ExportedPrior,
+    Exporter,
+    ExportNote,
+    prior_notes,
+    split_flat_point,
+)
+from mile_meta.priors._portable import portable_prior
 from mile_meta.priors._prior import Prior
 
 __all__ = ["FLAML_LEARNERS", "FlamlExporter", "FlamlLearner", "FlamlPrior"]
@@ -139,29 +155,6 @@ _METRICS = {
 }
 
 
-class BalancedAccuracyMetric:
-    """FLAML custom metric: loss = 1 - balanced accuracy on the validation data.
-
-    FLAML has no built-in balanced accuracy, mile-meta's default classification metric.
-    """
-
-    def __call__(
-        self,
-        X_val: Any,
-        y_val: Any,
-        estimator: Any,
-        labels: Any,
-        X_train: Any,
-        y_train: Any,
-        *args: Any,
-        **kwargs: Any,
-    ) -> tuple[float, dict[str, float]]:
-        from sklearn.metrics import balanced_accuracy_score
-
-        score = float(balanced_accuracy_score(y_val, estimator.predict(X_val)))
-        return 1.0 - score, {"balanced_accuracy": score}
-
-
 def _require_flaml() -> Any:
     try:
         from flaml import tune
@@ -172,19 +165,6 @@ def _require_flaml() -> Any:
             "`pip install 'mile-meta[priors]' 'flaml[automl]'` (it needs xgboost)"
         ) from None
     return tune
-
-
-def _domain(tune: Any, hyperparameter: Hyperparameter) -> Any:
-    if hyperparameter.kind == "categorical":
-        return tune.choice(list(hyperparameter.choices))
-    assert hyperparameter.low is not None and hyperparameter.high is not None
-    low, high = hyperparameter.low, hyperparameter.high
-    if hyperparameter.kind == "int":
-        # FLAML's (and Ray's) randint upper bound is exclusive
-        if hyperparameter.log:
-            return tune.lograndint(int(low), int(high) + 1)
-        return tune.randint(int(low), int(high) + 1)
-    return tune.loguniform(low, high) if hyperparameter.log else tune.uniform(low, high)
 
 
 @dataclass(frozen=True)
@@ -201,20 +181,20 @@ class FlamlPrior(ExportedPrior):
     estimator_list: tuple[str, ...] = ()
     metric: Any = None
     task: str = "classification"
-    learners: Mapping[str, tuple[str, FlamlLearner]] = field(default_factory=dict)
+    learners: Mapping[str, tuple[str, FlamlLearner | None]] = field(default_factory=dict)
+    runtime: Any = None
 
-    def fit_kwargs(self) -> dict[str, Any]:
-        """Keyword arguments for ``AutoML.fit`` (add ``X_train``, ``y_train``, a budget)."""
-        return {
-            "task": self.task,
-            "metric": self.metric,
-            "estimator_list": list(self.estimator_list),
-            "starting_points": {
-                k: [dict(p) for p in v] for k, v in self.flaml_starting_points.items()
-            },
-            "custom_hp": {k: dict(v) for k, v in self.custom_hp.items()},
-            "n_jobs": 1,  # the space's fixed n_jobs
-        }
+    def add_learners(self, automl: Any) -> list[str]:
+        """Register the learners FLAML lacks with ``automl`` (``AutoML.add_learner``)."""
+        added: list[str] = self.runtime.add_learners(automl)
+        return added
+
+    def fit_kwargs(self, *, custom_learners: bool = True) -> dict[str, Any]:
+        """Keyword arguments for ``AutoML.fit`` (add ``X_train``, ``y_train``, ``task``, a
+        budget). ``custom_learners=False`` leaves out the learners :meth:`add_learners`
+        registers."""
+        kwargs: dict[str, Any] = self.runtime.fit_kwargs(custom_learners=custom_learners)
+        return kwargs
 
     def spec_of(self, point: Mapping[str, Any]) -> PipelineSpec:
         """The spec of ``{"learner": automl.best_estimator, **automl.best_config}``."""
@@ -228,15 +208,8 @@ class FlamlPrior(ExportedPrior):
                 f"FLAML learner {learner!r} is not part of this prior; use one of "
                 f"{', '.join(sorted(self.learners))}"
             )
-        estimator, mapping = self.learners[learner]
-        pinned = dict(mapping.constants)
-        params: dict[str, ParamValue] = {}
-        for key, value in point.items():
-            if key == LEARNER_KEY or key in pinned:
-                continue
-            params[mapping.our_name(key)] = value.item() if hasattr(value, "item") else value
-        if mapping.when is not None:
-            params[mapping.when[0]] = mapping.when[1]
+        config = {k: v for k, v in point.items() if k != LEARNER_KEY}
+        estimator, params = split_flat_point(self.runtime.point_of(learner, config))
         return spec_from_config(estimator, params)
 
     def payload(self) -> dict[str, Any]:
@@ -254,39 +227,51 @@ class FlamlPrior(ExportedPrior):
 class FlamlExporter(Exporter[FlamlPrior]):
     tool = "flaml"
     extra = "priors"
+    runtime_class = "FlamlPortable"
 
     def _export(self, prior: Prior) -> FlamlPrior:
-        tune = _require_flaml()
-        spaces = prior.space()
+        _require_flaml()
+        from mile_meta.priors._standalone._flaml_module import FlamlPortable
+
         notes = prior_notes(prior)
         weights = prior.estimator_weights()
         starts_by_estimator: dict[str, list[Any]] = {}
         for start in prior.starting_configurations:
             starts_by_estimator.setdefault(start.estimator, []).append(start)
-        custom_hp: dict[str, dict[str, dict[str, Any]]] = {}
+        learners: dict[str, dict[str, Any]] = {}
         starting: dict[str, list[dict[str, Any]]] = {}
-        learners: dict[str, tuple[str, FlamlLearner]] = {}
         order: list[tuple[float, str]] = []
-        for space in spaces:
+        for space in prior.space():
             mappings = FLAML_LEARNERS.get(space.estimator)
             if not mappings:
+                learners[space.estimator] = {
+                    "estimator": space.estimator,
+                    "renames": {},
+                    "constants": {},
+                    "when": None,
+                    "custom": True,
+                }
+                points = [dict(s.params) for s in starts_by_estimator.get(space.estimator, [])]
+                if points:
+                    starting[space.estimator] = points
+                order.append((weights.get(space.estimator, 0.0), space.estimator))
                 notes.append(
                     ExportNote(
                         space.estimator,
-                        "FLAML has no built-in learner for it; left out of the FLAML search",
+                        "FLAML has no built-in learner for it; add_learners(automl) registers "
+                        f"one named {space.estimator!r} (AutoML.add_learner): a scikit-learn "
+                        "pipeline with mile-meta's standard preprocessing",
                     )
                 )
-                if space.estimator in starts_by_estimator:
-                    ranks = ", ".join(f"#{s.rank}" for s in starts_by_estimator[space.estimator])
-                    notes.append(
-                        ExportNote(space.estimator, f"starting configurations {ranks} dropped")
-                    )
                 continue
             for mapping in mappings:
-                learners[mapping.learner] = (space.estimator, mapping)
-                custom_hp[mapping.learner] = self._custom_hp(
-                    tune, space, mapping, starts_by_estimator
-                )
+                learners[mapping.learner] = {
+                    "estimator": space.estimator,
+                    "renames": dict(mapping.renames),
+                    "constants": dict(mapping.constants),
+                    "when": list(mapping.when) if mapping.when else None,
+                    "custom": False,
+                }
                 points = [
                     self._point(start.config, mapping)
                     for start in starts_by_estimator.get(space.estimator, [])
@@ -324,31 +309,64 @@ class FlamlExporter(Exporter[FlamlPrior]):
         notes.append(
             ExportNote(
                 "preprocessing",
-                "FLAML preprocesses the data itself (not mile-meta's TabularPreprocessor); "
-                "scores can differ from the predicted ones",
+                "FLAML preprocesses the data itself for its built-in learners (not mile-meta's "
+                "standard preprocessing); scores can differ from the predicted ones",
             )
         )
-        flat = []
-        for start in prior.starting_configurations:
-            for mapping in FLAML_LEARNERS.get(start.estimator, ()):
-                if mapping.when is None or start.config.get(mapping.when[0]) == mapping.when[1]:
-                    flat.append(
-                        {LEARNER_KEY: mapping.learner, **self._point(start.config, mapping)}
-                    )
         metric, metric_note = self._metric(prior)
         if metric_note:
             notes.append(ExportNote("metric", metric_note))
+        task = "regression" if prior.task_type == "regression" else "classification"
+        data = portable_prior(prior, tuple(notes))
+        data["flaml"] = {
+            "task": task,
+            "metric": metric,
+            "estimator_list": [learner for _, learner in sorted(order, key=lambda p: -p[0])],
+            "learners": learners,
+            "starting_points": starting,
+        }
+        runtime = FlamlPortable(data)
+        flat = []
+        for start in prior.starting_configurations:
+            for learner, entry in learners.items():
+                when = entry["when"]
+                if entry["estimator"] == start.estimator and (
+                    when is None or start.config.get(when[0]) == when[1]
+                ):
+                    config = (
+                        dict(start.params)
+                        if entry["custom"]
+                        else self._point(start.config, self._mapping(learner, start.estimator))
+                    )
+                    flat.append({LEARNER_KEY: learner, **config})
+        kwargs = runtime.fit_kwargs()
         return FlamlPrior(
             prior=prior,
             starting_points=tuple(flat),
             report=tuple(notes),
-            flaml_starting_points=starting,
-            custom_hp=custom_hp,
-            estimator_list=tuple(learner for _, learner in sorted(order, key=lambda p: -p[0])),
-            metric=metric,
-            task="regression" if prior.task_type == "regression" else "classification",
-            learners=learners,
+            flaml_starting_points=kwargs["starting_points"],
+            custom_hp=kwargs["custom_hp"],
+            estimator_list=tuple(kwargs["estimator_list"]),
+            metric=kwargs["metric"],
+            task=task,
+            learners={
+                learner: (
+                    entry["estimator"],
+                    None if entry["custom"] else self._mapping(learner, entry["estimator"]),
+                )
+                for learner, entry in learners.items()
+            },
+            runtime=runtime,
         )
+
+    def portable(self, exported: ExportedPrior) -> dict[str, Any]:
+        assert isinstance(exported, FlamlPrior)
+        data: dict[str, Any] = exported.runtime.data
+        return data
+
+    @staticmethod
+    def _mapping(learner: str, estimator: str) -> FlamlLearner:
+        return next(m for m in FLAML_LEARNERS[estimator] if m.learner == learner)
 
     @staticmethod
     def _point(config: Mapping[str, ParamValue], mapping: FlamlLearner) -> dict[str, Any]:
@@ -356,44 +374,12 @@ class FlamlExporter(Exporter[FlamlPrior]):
         return {mapping.flaml_name(k): v for k, v in config.items() if k not in skip}
 
     @staticmethod
-    def _custom_hp(
-        tune: Any,
-        space: EstimatorSpace,
-        mapping: FlamlLearner,
-        starts: Mapping[str, list[Any]],
-    ) -> dict[str, dict[str, Any]]:
-        best = next(
-            (
-                s.config
-                for s in starts.get(space.estimator, [])
-                if mapping.when is None or s.config.get(mapping.when[0]) == mapping.when[1]
-            ),
-            None,
-        )
-        result: dict[str, dict[str, Any]] = {}
-        for hyperparameter in space.hyperparameters:
-            if mapping.when is not None and hyperparameter.name == mapping.when[0]:
-                continue
-            entry: dict[str, Any] = {"domain": _domain(tune, hyperparameter)}
-            init = best[hyperparameter.name] if best else hyperparameter.default
-            if hyperparameter.kind != "categorical":
-                entry["init_value"] = init
-                # CFO starts from the cheapest corner unless told otherwise
-                entry["low_cost_init_value"] = init
-            else:
-                entry["init_value"] = init
-            result[mapping.flaml_name(hyperparameter.name)] = entry
-        for name, value in mapping.constants:
-            result[name] = {"domain": value}
-        return result
-
-    @staticmethod
-    def _metric(prior: Prior) -> tuple[Any, str | None]:
+    def _metric(prior: Prior) -> tuple[str, str | None]:
         if prior.metric in _METRICS:
             binary, other = _METRICS[prior.metric]
             return (binary if prior.task_type == "binary" else other), None
         if prior.metric in ("balanced_accuracy", "balanced_error_rate"):
-            return BalancedAccuracyMetric(), (
+            return "balanced_accuracy", (
                 "FLAML has no balanced accuracy; a custom metric function (1 - balanced "
                 "accuracy as the loss) is passed"
             )
@@ -401,15 +387,18 @@ class FlamlExporter(Exporter[FlamlPrior]):
 
     def _module_usage(self) -> str:
         return (
-            "    import flaml, this_module as p\n"
+            "    import flaml\n"
+            "    import prior_flaml as p   # this file\n"
             "    automl = flaml.AutoML()\n"
-            "    automl.fit(X, y, time_budget=60, **p.FIT_KWARGS)\n"
-            "    spec = p.EXPORTED.spec_of({'learner': automl.best_estimator, **automl.best_config})"
+            "    p.EXPORTED.add_learners(automl)   # AutoML.add_learner for the families FLAML lacks\n"
+            "    automl.fit(X, y, task=p.TASK, time_budget=60, **p.FIT_KWARGS)\n"
+            "    point = p.EXPORTED.point_of(automl.best_estimator, automl.best_config)"
         )
 
-    def _module_names(self) -> str:
+    def _module_names(self) -> tuple[str, ...]:
         return (
-            "FIT_KWARGS = EXPORTED.fit_kwargs()\n"
-            "FLAML_STARTING_POINTS = FIT_KWARGS['starting_points']\n"
-            "CUSTOM_HP = FIT_KWARGS['custom_hp']\n"
+            "TASK = EXPORTED.task",
+            "FIT_KWARGS = EXPORTED.fit_kwargs()",
+            "FLAML_STARTING_POINTS = FIT_KWARGS['starting_points']",
+            "CUSTOM_HP = FIT_KWARGS['custom_hp']",
         )

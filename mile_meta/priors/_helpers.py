@@ -109,12 +109,25 @@ def for_optuna(
 
 
 def for_flaml(
-    X: pd.DataFrame, y: pd.Series | Sequence[Any], **prior_options: Any
+    X: pd.DataFrame,
+    y: pd.Series | Sequence[Any],
+    *,
+    automl: Any = None,
+    **prior_options: Any,
 ) -> dict[str, Any]:
-    """Keyword arguments for ``flaml.AutoML().fit(X, y, time_budget=..., **kwargs)``."""
+    """Keyword arguments for ``automl.fit(X, y, task=..., time_budget=..., **kwargs)``.
+
+    With ``automl`` (a ``flaml.AutoML``) the learners FLAML lacks are registered with it
+    (``AutoML.add_learner``) and searched too; without, only FLAML's built-in learners are
+    listed. ``task`` is yours to pass, so the keywords never clash with it.
+    """
     from mile_meta.priors._flaml import FlamlExporter
 
-    return FlamlExporter().export(prior_for(X, y, **prior_options)).fit_kwargs()
+    exported = FlamlExporter().export(prior_for(X, y, **prior_options))
+    if automl is None:
+        return exported.fit_kwargs(custom_learners=False)
+    exported.add_learners(automl)
+    return exported.fit_kwargs()
 
 
 def for_hyperopt(

@@ -10,28 +10,23 @@ The space is ``hp.pchoice("estimator", ...)`` weighted by the family weights, ea
 dict ``{"estimator": name, "<Estimator>:<name>": ...}``. A fitted normal becomes
 ``hp.normal`` (``hp.lognormal`` where log-scaled; ``q``-variants for integers) clipped to the
 space's bounds, so every drawn value lies in the space. hyperopt has no beta: a beta prior
-becomes a clipped normal with the same mean and variance (reported). Points to evaluate name
-the option index of ``estimator`` and the values of that option's labels.
+becomes a clipped normal with the same mean and variance (reported). ``points_to_evaluate``
+is what ``fmin(points_to_evaluate=...)`` takes (every label; choices by index); ``trials()``
+queues the same points with the other estimators' labels inactive, for ``fmin(trials=...)``.
+The space and points come from the standalone runtime (``_standalone/_hyperopt_module.py``),
+which the module ``mile-meta priors --format hyperopt -o FILE`` writes also carries.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from mile_meta.errors import MileMetaError
-from mile_meta.pipelines.space import Hyperparameter
-from mile_meta.priors._base import (
-    ESTIMATOR_KEY,
-    ExportedPrior,
-    Exporter,
-    ExportNote,
-    flat_name,
-    prior_notes,
-)
-from mile_meta.priors._prior import HyperparameterPrior, Prior
+from mile_meta.priors._base import ESTIMATOR_KEY, ExportedPrior, Exporter, ExportNote, prior_notes
+from mile_meta.priors._portable import portable_prior
+from mile_meta.priors._prior import Prior
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -39,68 +34,14 @@ if TYPE_CHECKING:
 __all__ = ["HyperoptExporter", "HyperoptPrior"]
 
 
-def _require_hyperopt() -> tuple[Any, Any]:
+def _require_hyperopt() -> Any:
     try:
-        from hyperopt import hp
-        from hyperopt.pyll import scope
+        from mile_meta.priors._standalone import _hyperopt_module
     except ImportError:  # pragma: no cover - the priors extra installs it
         raise MileMetaError(
             "the hyperopt format needs hyperopt; install it with `pip install 'mile-meta[priors]'`"
         ) from None
-    return hp, scope
-
-
-def _clip(scope: Any, node: Any, low: float, high: float, integer: bool) -> Any:
-    clipped = scope.minimum(scope.maximum(node, low), high)
-    return scope.int(clipped) if integer else scope.float(clipped)
-
-
-def _uniform(hp: Any, scope: Any, label: str, hyperparameter: Hyperparameter) -> Any:
-    if hyperparameter.kind == "categorical":
-        return hp.choice(label, list(hyperparameter.choices))
-    assert hyperparameter.low is not None and hyperparameter.high is not None
-    low, high = hyperparameter.low, hyperparameter.high
-    if hyperparameter.kind == "int":
-        if hyperparameter.log:
-            node = hp.qloguniform(label, math.log(low), math.log(high), 1)
-        else:
-            node = hp.quniform(label, low, high, 1)
-        return _clip(scope, node, low, high, True)
-    if hyperparameter.log:
-        return _clip(scope, hp.loguniform(label, math.log(low), math.log(high)), low, high, False)
-    return hp.uniform(label, low, high)
-
-
-def _shaped(
-    hp: Any, scope: Any, label: str, hyperparameter: Hyperparameter, fitted: HyperparameterPrior
-) -> tuple[Any, str | None]:
-    if fitted.distribution == "categorical":
-        weights = dict(zip(map(repr, fitted.choices), fitted.weights, strict=True))
-        options = [(weights.get(repr(c), 0.0), c) for c in hyperparameter.choices]
-        total = sum(w for w, _ in options)
-        return hp.pchoice(label, [(w / total, c) for w, c in options]), None
-    assert hyperparameter.low is not None and hyperparameter.high is not None
-    low, high = hyperparameter.low, hyperparameter.high
-    integer = hyperparameter.kind == "int"
-    note = None
-    if fitted.distribution == "beta":
-        assert fitted.alpha is not None and fitted.beta is not None
-        a, b = fitted.alpha, fitted.beta
-        mean = a / (a + b)
-        spread = math.sqrt(a * b / ((a + b) ** 2 * (a + b + 1)))
-        mu, sigma = low + mean * (high - low), spread * (high - low)
-        log = False
-        note = (
-            "hyperopt has no beta distribution; a clipped normal with its mean and variance is used"
-        )
-    else:
-        assert fitted.mu is not None and fitted.sigma is not None
-        mu, sigma, log = fitted.mu, fitted.sigma, fitted.log
-    if log:
-        node = hp.qlognormal(label, mu, sigma, 1) if integer else hp.lognormal(label, mu, sigma)
-    else:
-        node = hp.qnormal(label, mu, sigma, 1) if integer else hp.normal(label, mu, sigma)
-    return _clip(scope, node, low, high, integer), note
+    return _hyperopt_module
 
 
 @dataclass(frozen=True)
@@ -130,7 +71,10 @@ class HyperoptPrior(ExportedPrior):
         labels = Domain(lambda point: 0.0, self.space).params
         documents = []
         for tid, point in enumerate(self.points_to_evaluate):
-            document = generate_trial(tid, dict(point))
+            # only the chosen estimator's labels are active in this trial
+            prefix = f"{self.estimators[point[ESTIMATOR_KEY]]}:"
+            active = {k: v for k, v in point.items() if k == ESTIMATOR_KEY or k.startswith(prefix)}
+            document = generate_trial(tid, active)
             for label in labels:
                 document["misc"]["idxs"].setdefault(label, [])
                 document["misc"]["vals"].setdefault(label, [])
@@ -179,65 +123,39 @@ class HyperoptPrior(ExportedPrior):
 class HyperoptExporter(Exporter[HyperoptPrior]):
     tool = "hyperopt"
     extra = "priors"
+    runtime_class = "HyperoptPortable"
 
     def _export(self, prior: Prior) -> HyperoptPrior:
-        hp, scope = _require_hyperopt()
-        spaces = prior.space()
-        weights = prior.estimator_weights()
+        runtime_module = _require_hyperopt()
         notes = prior_notes(prior)
-        options = []
-        for estimator_space in spaces:
-            option: dict[str, Any] = {ESTIMATOR_KEY: estimator_space.estimator}
-            for hyperparameter in estimator_space.hyperparameters:
-                label = flat_name(estimator_space.estimator, hyperparameter.name)
-                fitted = prior.distribution(estimator_space.estimator, hyperparameter.name)
-                if fitted is None:
-                    option[label] = _uniform(hp, scope, label, hyperparameter)
-                    continue
-                option[label], note = _shaped(hp, scope, label, hyperparameter, fitted)
-                if note:
-                    notes.append(
-                        ExportNote(f"{estimator_space.estimator}.{hyperparameter.name}", note)
+        for distribution in prior.distributions:
+            if distribution.distribution == "beta":
+                notes.append(
+                    ExportNote(
+                        f"{distribution.estimator}.{distribution.name}",
+                        "hyperopt has no beta distribution; a clipped normal with its mean and "
+                        "variance is used",
                     )
-            share = max(weights.get(estimator_space.estimator, 0.0), 1e-6)
-            options.append((share, option))
-        total = sum(share for share, _ in options)
-        space = hp.pchoice(ESTIMATOR_KEY, [(share / total, option) for share, option in options])
-        estimators = tuple(s.estimator for s in spaces)
-        points, labels = [], []
-        for start in prior.starting_configurations:
-            flat = {flat_name(start.estimator, k): v for k, v in start.params}
-            points.append({ESTIMATOR_KEY: start.estimator, **flat})
-            label_values: dict[str, Any] = {ESTIMATOR_KEY: estimators.index(start.estimator)}
-            space_of = next(s for s in spaces if s.estimator == start.estimator)
-            for hyperparameter in space_of.hyperparameters:
-                value = start.config[hyperparameter.name]
-                label = flat_name(start.estimator, hyperparameter.name)
-                if hyperparameter.kind == "categorical":
-                    # choice labels take the option's index
-                    value = [repr(c) for c in hyperparameter.choices].index(repr(value))
-                label_values[label] = value
-            labels.append(label_values)
+                )
+        runtime = runtime_module.HyperoptPortable(portable_prior(prior, tuple(notes)))
         return HyperoptPrior(
             prior=prior,
-            starting_points=tuple(points),
+            starting_points=tuple(runtime.starting_points),
             report=tuple(notes),
-            space=space,
-            points_to_evaluate=tuple(labels),
-            estimators=estimators,
+            space=runtime.space(),
+            points_to_evaluate=tuple(runtime.points_to_evaluate()),
+            estimators=tuple(runtime.estimators),
         )
 
     def _module_usage(self) -> str:
         return (
-            "    import hyperopt, this_module as p\n"
-            "    trials = p.EXPORTED.trials()   # holds the starting configurations (POINTS_TO_EVALUATE)\n"
+            "    import hyperopt\n"
+            "    import prior_hyperopt as p   # this file\n"
             "    best = hyperopt.fmin(p.EXPORTED.objective(X, y), p.SPACE, algo=hyperopt.tpe.suggest,\n"
-            "                         max_evals=50, trials=trials)\n"
-            "    spec = p.EXPORTED.spec_of(hyperopt.space_eval(p.SPACE, best))"
+            "                         max_evals=50, points_to_evaluate=p.POINTS_TO_EVALUATE)\n"
+            "    point = hyperopt.space_eval(p.SPACE, best)   # a flat point\n"
+            "    model = p.EXPORTED.make_pipeline(point)"
         )
 
-    def _module_names(self) -> str:
-        return (
-            "SPACE = EXPORTED.space\n"
-            "POINTS_TO_EVALUATE = [dict(point) for point in EXPORTED.points_to_evaluate]\n"
-        )
+    def _module_names(self) -> tuple[str, ...]:
+        return ("SPACE = EXPORTED.space()", "POINTS_TO_EVALUATE = EXPORTED.points_to_evaluate()")

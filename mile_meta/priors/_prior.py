@@ -162,6 +162,46 @@ class HyperparameterPrior:
             return self.low + share * (self.high - self.low)  # type: ignore[operator]
         return None
 
+    def interval(self, coverage: float = 0.8) -> tuple[float, float] | None:
+        """The central ``coverage`` share of a numeric distribution, in the value's unit and
+        inside [low, high] (rounded outwards for integers); None for categorical ones.
+
+        This is "where the good values are" as a range: what a search that narrows ranges
+        should read, instead of recomputing it from the ranking.
+        """
+        if not 0 < coverage < 1:
+            raise MileMetaError(f"coverage must be in (0, 1), got {coverage}")
+        if self.distribution == "categorical":
+            return None
+        assert self.low is not None and self.high is not None
+        tail = (1 - coverage) / 2
+        if self.distribution == "beta":
+            from scipy.stats import beta as beta_distribution
+
+            assert self.alpha is not None and self.beta is not None
+            shares = beta_distribution.ppf([tail, 1 - tail], self.alpha, self.beta)
+            low, high = (self.low + float(s) * (self.high - self.low) for s in shares)
+        else:
+            from statistics import NormalDist
+
+            assert self.mu is not None and self.sigma is not None
+            z = NormalDist().inv_cdf(1 - tail)
+            low, high = self.mu - z * self.sigma, self.mu + z * self.sigma
+            if self.log:
+                low, high = math.exp(low), math.exp(high)
+        low, high = max(low, self.low), min(high, self.high)
+        if self.integer:
+            low, high = float(math.floor(low)), float(math.ceil(high))
+        return low, high
+
+    def likely_choices(self, min_weight: float = 0.1) -> tuple[ParamValue, ...]:
+        """The categorical choices with at least ``min_weight`` of the weight, heaviest first
+        (every choice for numeric distributions: none is excluded)."""
+        if self.distribution != "categorical":
+            return ()
+        ranked = sorted(zip(self.weights, self.choices, strict=True), key=lambda p: -p[0])
+        return tuple(choice for weight, choice in ranked if weight >= min_weight)
+
 
 @dataclass(frozen=True)
 class Unexpressible:
@@ -232,6 +272,19 @@ class Prior:
             if item.estimator == estimator and item.name == name:
                 return item
         return None
+
+    def sample_configurations(
+        self, n: int, *, seed: int | None = None
+    ) -> list[tuple[str, dict[str, ParamValue]]]:
+        """``n`` configurations drawn from the prior: the estimator by its weight, each
+        hyperparameter from its fitted distribution (uniform where there is none), all inside
+        the space. The same draw the exported samplers make (one implementation)."""
+        from mile_meta.priors._portable import portable_prior
+        from mile_meta.priors._standalone._common_module import PortablePrior
+
+        portable = PortablePrior(portable_prior(self))
+        rng = np.random.RandomState(seed)
+        return [portable.split(portable.sample(rng)) for _ in range(n)]
 
     def estimator_weights(self) -> dict[str, float]:
         """Each estimator's share: its family's weight split evenly among the family's estimators."""

@@ -1,18 +1,19 @@
-"""Ray Tune: a search space (``param_space``) and ``points_to_evaluate`` (optional extra).
+"""Ray Tune: Ray's ``OptunaSearch`` carrying the prior, or a plain ``param_space``.
 
     exported = export(prior, "raytune")
-    tuner = ray.tune.Tuner(trainable, param_space=exported.param_space,
-                           tune_config=ray.tune.TuneConfig(search_alg=exported.search_algorithm(),
-                                                           num_samples=50))
+    tuner = ray.tune.Tuner(trainable, tune_config=ray.tune.TuneConfig(
+        search_alg=exported.search_algorithm("optuna"), num_samples=50))   # no param_space
 
-Ray is imported only when this format is used; install it with ``pip install
-'mile-meta[raytune]'``. The space is flat: ``"estimator"`` is a ``tune.choice`` and every
-``"<Estimator>:<name>"`` key is sampled on every trial (the trainable reads only the keys of
-the chosen estimator: ``exported.spec_of(config)`` does that). Ray Tune's domains are
-uniform/log-uniform/choice, so neither the fitted distributions nor the family weights can be
-expressed in ``param_space`` (reported); the starting configurations are passed as
-``points_to_evaluate`` to the search algorithm, and ``search_algorithm("optuna")`` wraps the
-Optuna export, sampler included, to bring the prior into Ray.
+``search_algorithm("optuna")`` is Ray's ``OptunaSearch`` over a define-by-run space (the
+estimator, then its hyperparameters), with the starting configurations as
+``points_to_evaluate`` and the prior sampler for the first trials; the searcher holds the
+space, so the ``Tuner`` gets no ``param_space`` (Ray refuses a second one). It comes from the
+standalone runtime (``_standalone/_raytune_module.py``) that the module ``mile-meta priors
+--format raytune -o FILE`` writes also carries: its objects pickle by reference to that module.
+``search_algorithm("basic")`` with ``param_space`` is Ray's random search: its domains are
+uniform/log-uniform/choice, so neither the fitted distributions nor the family weights are
+expressed there (reported). Ray is imported only when this format is used; install it with
+``pip install 'mile-meta[raytune]'``.
 """
 
 from __future__ import annotations
@@ -21,15 +22,8 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from mile_meta.errors import MileMetaError
-from mile_meta.pipelines.space import Hyperparameter
-from mile_meta.priors._base import (
-    ESTIMATOR_KEY,
-    ExportedPrior,
-    Exporter,
-    ExportNote,
-    flat_name,
-    prior_notes,
-)
+from mile_meta.priors._base import ExportedPrior, Exporter, ExportNote, prior_notes
+from mile_meta.priors._portable import portable_prior
 from mile_meta.priors._prior import Prior
 
 __all__ = ["RayTuneExporter", "RayTunePrior", "require_ray_tune"]
@@ -46,32 +40,22 @@ def require_ray_tune() -> Any:
     return tune
 
 
-def _domain(tune: Any, hyperparameter: Hyperparameter) -> Any:
-    if hyperparameter.kind == "categorical":
-        return tune.choice(list(hyperparameter.choices))
-    assert hyperparameter.low is not None and hyperparameter.high is not None
-    low, high = hyperparameter.low, hyperparameter.high
-    if hyperparameter.kind == "int":
-        # Ray's randint/lograndint exclude the upper bound
-        if hyperparameter.log:
-            return tune.lograndint(int(low), int(high) + 1)
-        return tune.randint(int(low), int(high) + 1)
-    return tune.loguniform(low, high) if hyperparameter.log else tune.uniform(low, high)
-
-
 @dataclass(frozen=True)
 class RayTunePrior(ExportedPrior):
-    """``param_space`` and ``points_to_evaluate`` (full flat configs) for Ray Tune."""
+    """``param_space`` and ``points_to_evaluate`` (full flat configs) for Ray Tune, and
+    :meth:`search_algorithm`."""
 
     tool: ClassVar[str] = "raytune"
     param_space: dict[str, Any] = field(default_factory=dict)
     points_to_evaluate: tuple[dict[str, Any], ...] = ()
+    runtime: Any = None
 
     def search_algorithm(self, kind: str = "basic", *, seed: int | None = None) -> Any:
         """A Ray search algorithm that runs the starting configurations first.
 
-        ``basic``: Ray's ``BasicVariantGenerator`` (random search after the points);
-        ``optuna``: ``OptunaSearch`` over the Optuna export with the prior sampler.
+        ``basic``: Ray's ``BasicVariantGenerator`` (random search over ``param_space`` after
+        the points); ``optuna``: ``OptunaSearch`` with the prior (give the ``Tuner`` no
+        ``param_space``; the trainable reports ``score``).
         """
         require_ray_tune()
         if kind == "basic":
@@ -82,80 +66,54 @@ class RayTunePrior(ExportedPrior):
                 random_state=seed,
             )
         if kind == "optuna":
-            from ray.tune.search.optuna import OptunaSearch
-
-            from mile_meta.priors._optuna import OptunaExporter
-
-            exported = OptunaExporter().export(self.prior)
-
-            def define_by_run(trial: Any) -> None:
-                exported.suggest_config(trial)
-
-            return OptunaSearch(
-                space=define_by_run,
-                sampler=exported.sampler(seed=seed),
-                metric="score",
-                mode="max" if self.prior.higher_is_better else "min",
-                points_to_evaluate=[dict(p) for p in exported.starting_points],
-            )
+            return self.runtime.search_algorithm(seed=seed)
         raise MileMetaError(f"unknown search algorithm {kind!r}; use 'basic' or 'optuna'")
 
 
 class RayTuneExporter(Exporter[RayTunePrior]):
     tool = "raytune"
     extra = "raytune"
+    runtime_class = "RayTunePortable"
 
     def _export(self, prior: Prior) -> RayTunePrior:
-        tune = require_ray_tune()
-        spaces = prior.space()
-        param_space: dict[str, Any] = {ESTIMATOR_KEY: tune.choice([s.estimator for s in spaces])}
-        for space in spaces:
-            for hyperparameter in space.hyperparameters:
-                param_space[flat_name(space.estimator, hyperparameter.name)] = _domain(
-                    tune, hyperparameter
-                )
+        require_ray_tune()
+        from mile_meta.priors._standalone._raytune_module import RayTunePortable
+
         notes = prior_notes(prior)
         notes.append(
             ExportNote(
-                "distributions",
-                "Ray Tune's domains are uniform/log-uniform/choice: the fitted priors are not "
-                "in param_space (search_algorithm('optuna') carries them)",
+                "param_space",
+                "Ray Tune's domains are uniform/log-uniform/choice: the fitted priors and the "
+                "family weights are not in param_space; search_algorithm('optuna') carries them",
             )
         )
-        notes.append(
-            ExportNote(
-                "family weights", "tune.choice has no weights; the estimators are equally likely"
-            )
-        )
-        points = []
-        for start in prior.starting_configurations:
-            # Ray wants every key of param_space in a point: inactive ones take the defaults
-            point: dict[str, Any] = {ESTIMATOR_KEY: start.estimator}
-            for space in spaces:
-                for hyperparameter in space.hyperparameters:
-                    point[flat_name(space.estimator, hyperparameter.name)] = hyperparameter.default
-            point.update({flat_name(start.estimator, k): v for k, v in start.params})
-            points.append(point)
+        runtime = RayTunePortable(portable_prior(prior, tuple(notes)))
+        points = tuple(runtime.full_points())
         return RayTunePrior(
             prior=prior,
-            starting_points=tuple(points),
+            starting_points=points,
             report=tuple(notes),
-            param_space=param_space,
-            points_to_evaluate=tuple(points),
+            param_space=runtime.param_space(),
+            points_to_evaluate=points,
+            runtime=runtime,
         )
 
     def _module_usage(self) -> str:
         return (
-            "    import ray.tune, this_module as p\n"
+            "    import ray\n"
+            "    from ray import tune\n"
+            "    import prior_raytune as p   # this file\n"
             "    def trainable(config):\n"
-            "        spec = p.EXPORTED.spec_of(config)   # mile-meta PipelineSpec\n"
-            "        return {'score': ...}\n"
-            "    tuner = ray.tune.Tuner(trainable, param_space=p.PARAM_SPACE, tune_config=ray.tune.TuneConfig(\n"
-            "        search_alg=p.EXPORTED.search_algorithm(), num_samples=50, metric='score', mode='max'))"
+            "        return {'score': p.EXPORTED.evaluate(config, X, y)}\n"
+            "    ray.init(num_cpus=1, include_dashboard=False)\n"
+            "    tuner = tune.Tuner(trainable, tune_config=tune.TuneConfig(\n"
+            "        search_alg=p.EXPORTED.search_algorithm(), num_samples=50))   # no param_space\n"
+            "    best = tuner.fit().get_best_result(metric='score', mode=p.MODE).config   # a flat point"
         )
 
-    def _module_names(self) -> str:
+    def _module_names(self) -> tuple[str, ...]:
         return (
-            "PARAM_SPACE = EXPORTED.param_space\n"
-            "POINTS_TO_EVALUATE = [dict(point) for point in EXPORTED.points_to_evaluate]\n"
+            "MODE = EXPORTED.mode",
+            "PARAM_SPACE = EXPORTED.param_space()",
+            "POINTS_TO_EVALUATE = EXPORTED.full_points()",
         )

@@ -90,7 +90,7 @@ def test_exporter_contract(credit_prior: Prior, format_name: str) -> None:
 
 
 @pytest.mark.parametrize("format_name", FORMATS)
-def test_written_module_rebuilds_the_export(credit_prior: Prior, format_name: str) -> None:
+def test_written_file_rebuilds_the_export(credit_prior: Prior, format_name: str) -> None:
     _skip_unless_available(format_name)
     chosen = exporter(format_name)
     exported = chosen.export(credit_prior)
@@ -98,10 +98,23 @@ def test_written_module_rebuilds_the_export(credit_prior: Prior, format_name: st
     if format_name == "json":
         assert Prior.from_json(source) == credit_prior
         return
-    namespace: dict = {}
+    if format_name == "configspace":
+        document = json.loads(source)
+        assert [dict(c) for c in exported.starting_configurations] == document[
+            "starting_configurations"
+        ]
+        assert document["mile_meta"]["report"] == [str(note) for note in exported.report]
+        return
+    namespace: dict = {"__name__": f"prior_{format_name}"}
     exec(compile(source, f"prior_{format_name}.py", "exec"), namespace)
-    assert namespace["STARTING_POINTS"] == list(exported.starting_points)
-    assert namespace["PRIOR"] == credit_prior
+    assert namespace["PRIOR"] == chosen.portable(exported)
+    # the module's runtime is mile-meta's own: the same starting points and report
+    starts = [
+        {"estimator": s.estimator, **{f"{s.estimator}:{k}": v for k, v in s.params}}
+        for s in credit_prior.starting_configurations
+    ]
+    assert namespace["STARTING_POINTS"] == starts
+    assert namespace["REPORT"] == [str(note) for note in exported.report]
     assert "Usage:" in source.split('"""')[1]
 
 
@@ -226,40 +239,19 @@ def test_configspace_carries_the_prior_and_samples_inside_the_space(credit_prior
     assert np.median(np.log(values)) == pytest.approx(item.mu, abs=0.35 * item.sigma + 0.1)
 
 
-def test_smac_initial_design_starts_from_the_prior(
-    credit_prior: Prior, small_data, tmp_path
-) -> None:
+def test_smac_space_has_the_priors_and_no_conditions(credit_prior: Prior) -> None:
     _skip_unless_available("configspace")
-    if importlib.util.find_spec("smac") is None:
-        pytest.skip(
-            "SMAC is not installed here (pip install smac); the ConfigSpace side is tested above"
-        )
-    from smac import HyperparameterOptimizationFacade, Scenario
-
-    X, y = small_data
     exported = export(credit_prior, "configspace")
-    scenario = Scenario(
-        exported.smac_configuration_space,
-        deterministic=True,
-        n_trials=len(exported.starting_configurations) + 2,
-        output_directory=tmp_path / "smac",
-        seed=0,
-    )
-    design = HyperparameterOptimizationFacade.get_initial_design(
-        scenario, n_configs=0, additional_configs=list(exported.smac_starting_configurations)
-    )
-    seen = []
-
-    def train(config, seed: int = 0) -> float:
-        seen.append(dict(config))
-        return 1.0 - holdout_score(exported.spec_of(dict(config)), X, y)
-
-    smac = HyperparameterOptimizationFacade(scenario, train, initial_design=design, overwrite=True)
-    smac.optimize()
-    for point, start in zip(seen, exported.starting_points, strict=False):
-        assert same_point(point, start)
-    for point in seen:
-        assert_in_space(*split_flat_point(point))
+    flat = exported.smac_configuration_space
+    assert not flat.conditions
+    assert set(flat) == set(exported.configuration_space)
+    for name in flat:  # the same hyperparameters, priors included
+        assert flat[name] == exported.configuration_space[name]
+    for configuration, start in zip(
+        exported.smac_starting_configurations, exported.starting_points, strict=True
+    ):
+        assert same_point({k: dict(configuration)[k] for k in start}, start)
+    # SMAC runs it with πBO: tests/priors/test_standalone.py::test_smac_usage_...
 
 
 # -- FLAML -------------------------------------------------------------------------------------
@@ -295,14 +287,25 @@ def _with_flaml_starts(prior: Prior) -> Prior:
 def test_flaml_maps_names_faithfully(credit_prior: Prior) -> None:
     _skip_unless_available("flaml")
     exported = export(_with_flaml_starts(credit_prior), "flaml")
+    gradient_boosting = estimator_space("GradientBoostingClassifier").defaults()
+    gradient_boosting.update(learning_rate=0.1, max_depth=3)
     assert exported.flaml_starting_points == {
         "lrl2": [{"C": 0.5, "solver": "liblinear"}],
         "kneighbor": [{"n_neighbors": 15, "weights": "distance", "p": 1}],
         "lrl1": [{"C": 2.0, "solver": "saga"}],
+        # a learner FLAML lacks, added through AutoML.add_learner, in our names
+        "GradientBoostingClassifier": [gradient_boosting],
     }
     report = "\n".join(map(str, exported.report))
     assert "GradientBoostingClassifier: FLAML has no built-in learner" in report
-    assert "#4" in report  # the GBT starting configuration FLAML cannot take
+    assert "AutoML.add_learner" in report
+    assert "task" not in exported.fit_kwargs()
+    assert (
+        "GradientBoostingClassifier"
+        not in exported.fit_kwargs(custom_learners=False)["estimator_list"]
+    )
+    spec = exported.spec_of({"learner": "GradientBoostingClassifier", **gradient_boosting})
+    assert spec.estimator.component == "GradientBoostingClassifier"
     spec = exported.spec_of({"learner": "lrl1", "C": 2.0, "solver": "saga", "max_iter": 500})
     assert spec.estimator.param_dict == {
         "C": 2.0,
@@ -320,10 +323,22 @@ def test_flaml_automl_starts_from_the_prior(credit_prior: Prior, small_data, tmp
     X, y = small_data
     exported = export(_with_flaml_starts(credit_prior), "flaml")
     kwargs = exported.fit_kwargs()
-    kwargs["estimator_list"] = ["lrl2", "kneighbor"]
+    kwargs["estimator_list"] = ["lrl2", "kneighbor", "GradientBoostingClassifier"]
     log = tmp_path / "flaml.log"
     automl = AutoML()
-    automl.fit(X, y, time_budget=8, max_iter=6, verbose=0, log_file_name=str(log), seed=0, **kwargs)
+    assert "GradientBoostingClassifier" in exported.add_learners(automl)
+    automl.fit(
+        X,
+        y,
+        task=exported.task,  # no clash: fit_kwargs() holds no task
+        time_budget=20,
+        max_iter=6,
+        verbose=0,
+        log_file_name=str(log),
+        log_type="all",
+        seed=0,
+        **kwargs,
+    )
     records = [json.loads(line) for line in log.read_text().splitlines() if '"learner"' in line]
     assert records
     first = {}
@@ -333,12 +348,38 @@ def test_flaml_automl_starts_from_the_prior(credit_prior: Prior, small_data, tmp
         estimator = spec.estimator.component
         params = {k: v for k, v in spec.estimator.params if k in estimator_space(estimator).names}
         assert_in_space(estimator, params)
+    assert "GradientBoostingClassifier" in first  # the added learner ran
     for learner, config in first.items():
         expected = kwargs["starting_points"][learner][0]
         assert same_point({k: config[k] for k in expected}, expected)
 
 
 # -- hyperopt ----------------------------------------------------------------------------------
+
+
+def test_hyperopt_points_to_evaluate_with_conditional_labels(credit_prior: Prior) -> None:
+    _skip_unless_available("hyperopt")
+    import hyperopt
+
+    exported = export(credit_prior, "hyperopt")
+    seen = []
+
+    def objective(point):
+        seen.append(dict(point))
+        return {"loss": 0.0, "status": hyperopt.STATUS_OK}
+
+    hyperopt.fmin(
+        objective,
+        exported.space,
+        algo=hyperopt.tpe.suggest,
+        max_evals=len(exported.starting_points) + 3,
+        points_to_evaluate=list(exported.points_to_evaluate),
+        rstate=np.random.default_rng(0),
+        show_progressbar=False,
+    )
+    for point, start in zip(seen, exported.starting_points, strict=False):
+        assert same_point(point, start)
+    assert len(seen) >= len(exported.starting_points) + 3
 
 
 def test_hyperopt_evaluates_the_points_first(credit_prior: Prior, small_data) -> None:
@@ -441,6 +482,15 @@ def test_raytune_tuner_runs_the_points_first(credit_prior: Prior, small_data) ->
         assert_in_space(*split_flat_point(config))
     evaluated = [c for c in configs if any(same_point(c, p) for p in exported.points_to_evaluate)]
     assert len(evaluated) == n_points
+
+
+def test_raytune_optuna_search_pickles(credit_prior: Prior) -> None:
+    _skip_unless_available("raytune")
+    import pickle
+
+    searcher = export(credit_prior, "raytune").search_algorithm("optuna", seed=0)
+    # Ray saves its searcher's state; nothing in it may be a local function
+    assert pickle.loads(pickle.dumps(searcher)) is not None
 
 
 def test_raytune_missing_names_the_extra(credit_prior: Prior, monkeypatch) -> None:

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from prior_helpers import REPO, assert_in_space
 
+from mile_meta.errors import MileMetaError
 from mile_meta.kb import KnowledgeBase
 from mile_meta.pipelines import make_spec
 from mile_meta.pipelines.space import estimator_space, search_space, spec_from_config
@@ -195,3 +196,44 @@ def test_replace_keeps_prior_frozen(credit_prior: Prior) -> None:
     with pytest.raises(AttributeError):
         credit_prior.metric = "r2"  # type: ignore[misc]
     assert replace(credit_prior, metric="r2").metric == "r2"
+
+
+# -- what the search reads: ranges, likely choices, draws ---------------------------------------
+
+
+def test_intervals_lie_inside_the_space_and_hold_the_centre(credit_prior: Prior) -> None:
+    numeric = [d for d in credit_prior.distributions if d.distribution != "categorical"]
+    assert numeric
+    for distribution in numeric:
+        narrow, wide = distribution.interval(0.5), distribution.interval(0.95)
+        assert narrow is not None and wide is not None
+        assert distribution.low <= wide[0] <= narrow[0] <= narrow[1] <= wide[1] <= distribution.high
+        centre = distribution.mean_value()
+        assert centre is not None
+        clipped = min(max(centre, distribution.low), distribution.high)
+        assert wide[0] <= clipped <= wide[1] or distribution.integer
+    with pytest.raises(MileMetaError, match="coverage"):
+        numeric[0].interval(1.0)
+
+
+def test_likely_choices_are_the_heavy_ones(credit_prior: Prior) -> None:
+    categorical = [d for d in credit_prior.distributions if d.distribution == "categorical"]
+    assert categorical
+    for distribution in categorical:
+        chosen = distribution.likely_choices(0.0)
+        assert set(map(repr, chosen)) == set(map(repr, distribution.choices))
+        heaviest = max(zip(distribution.weights, map(repr, distribution.choices), strict=True))
+        assert repr(chosen[0]) == heaviest[1]
+
+
+def test_sampled_configurations_follow_the_weights_inside_the_space(credit_prior: Prior) -> None:
+    drawn = credit_prior.sample_configurations(400, seed=0)
+    for estimator, params in drawn:
+        assert_in_space(estimator, params)
+    weights = credit_prior.estimator_weights()
+    favourite = max(weights, key=weights.get)
+    share = sum(estimator == favourite for estimator, _ in drawn) / len(drawn)
+    assert share == pytest.approx(weights[favourite], abs=0.07)
+    assert credit_prior.sample_configurations(5, seed=1) == credit_prior.sample_configurations(
+        5, seed=1
+    )
