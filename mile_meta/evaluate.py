@@ -80,6 +80,8 @@ class EvaluationResult:
     # folds answered from stored predictions (nothing fitted), and fits resized incrementally
     reused_folds: int = 0
     resized_fits: int = 0
+    # preprocessing stages (impute+encode, scale, each feature step) reused, summed over folds
+    reused_stages: int = 0
 
 
 class FoldCache(ReuseStore):
@@ -363,7 +365,7 @@ def evaluate_pipeline(
     X, y = working.frame, working.target
     scores: list[float] = []
     fit_times: list[float] = []
-    cached = reused_folds = resized = 0
+    cached = reused_folds = resized = reused_stages = 0
     for index, (train, test) in enumerate(folds):
         try:
             with warnings.catch_warnings():
@@ -389,6 +391,7 @@ def evaluate_pipeline(
         cached += outcome.preprocessing_reused
         reused_folds += outcome.reused == "predictions"
         resized += outcome.reused == "resized"
+        reused_stages += outcome.stages_reused
     result = EvaluationResult(
         pipeline_id=spec.pipeline_id,
         spec=spec,
@@ -408,6 +411,7 @@ def evaluate_pipeline(
         train_size=None if rows is None else len(rows),
         reused_folds=reused_folds,
         resized_fits=resized,
+        reused_stages=reused_stages,
     )
     if kb is not None and record:
         record_local_runs(kb, dataset, [result])

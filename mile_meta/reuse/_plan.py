@@ -35,6 +35,8 @@ from mile_meta.reuse._store import ReuseStore
 __all__ = ["EvaluationPlan", "FoldOutcome"]
 
 Predictor = Callable[[Any, Any], Any]
+# bumped when what a key names is stored differently, so old entries are never misread
+_FORMAT = 2
 
 
 @dataclass(frozen=True)
@@ -52,13 +54,15 @@ class FoldOutcome:
     fit_seconds: float
     reused: str
     preprocessing_reused: bool
+    stages_reused: int = 0  # preprocessing stages taken from the store (all if predictions were)
 
 
 @dataclass(frozen=True)
 class _FoldData:
     train: Any
     test: Any
-    numeric: tuple[int, int] | None  # columns of the numeric block, after impute+encode
+    # columns of the numeric block after impute+encode, and the imputer's memory layout
+    numeric: tuple[int, int, str] | None
     seconds: float  # cumulative cost of the stages that made it
 
 
@@ -105,8 +109,20 @@ class _EncodeStage(_Stage):
         block = fitted.transformer_.output_indices_.get("numeric")
         numeric = None
         if block is not None and block.stop > block.start:
-            numeric = (int(block.start), int(block.stop))
+            numeric = (int(block.start), int(block.stop), _imputed_order(fitted, data.train))
         return _FoldData(train, test, numeric, data.seconds + time.perf_counter() - started)
+
+
+def _imputed_order(fitted: Any, frame: Any) -> str:
+    """The memory layout ("C" or "F") the imputer hands the scaler inside the fused step.
+
+    Column sums (the scaler's mean and variance) depend on it in the last bits, so the split
+    scaler gets its input in the same layout; three rows show which one it is.
+    """
+    numeric = fitted.transformer_.named_transformers_["numeric"]
+    sample = frame.iloc[:3][fitted.numeric_columns_] if hasattr(frame, "iloc") else frame[:3]
+    imputed = np.asarray(numeric.transform(sample))
+    return "F" if imputed.flags.f_contiguous and not imputed.flags.c_contiguous else "C"
 
 
 class _ScaleStage(_Stage):
@@ -125,11 +141,11 @@ class _ScaleStage(_Stage):
         if data.numeric is None:  # no numeric columns: the fused step has no scaler either
             return data
         started = time.perf_counter()
-        start, stop = data.numeric
+        start, stop, order = data.numeric
         scaler = self.make_scaler()
-        # contiguous like the imputer's output inside the fused step: same sums, same bits
-        scaled_train = scaler.fit_transform(np.ascontiguousarray(data.train[:, start:stop]))
-        scaled_test = scaler.transform(np.ascontiguousarray(data.test[:, start:stop]))
+        # laid out like the imputer's output inside the fused step: same sums, same bits
+        scaled_train = scaler.fit_transform(np.array(data.train[:, start:stop], order=order))
+        scaled_test = scaler.transform(np.array(data.test[:, start:stop], order=order))
         train, test = np.array(data.train), np.array(data.test)
         train[:, start:stop] = scaled_train
         test[:, start:stop] = scaled_test
@@ -185,7 +201,9 @@ class EvaluationPlan:
             "version": _version(spec.estimator.component),
         }
         self.incremental = incremental_for(spec.estimator)
-        self.root = chain_key("evaluation", environment_token(), data_identity, folds_identity)
+        self.root = chain_key(
+            "evaluation", _FORMAT, environment_token(), data_identity, folds_identity
+        )
 
     def _stage_keys(self, fold: int) -> list[str]:
         keys = [chain_key(self.root, "fold", fold)]
@@ -236,11 +254,13 @@ class EvaluationPlan:
         stored = store.get(predictions_key)
         if stored is not None:
             values, classes, fit_seconds = stored
-            return FoldOutcome(values, classes, fit_seconds, "predictions", True)
+            return FoldOutcome(
+                values, classes, fit_seconds, "predictions", True, len(self.stages)
+            )
         y_train = y.iloc[train]
         model_entry = store.get(model_key)
         data, reused_stages = self._preprocess(store, keys, X, y_train, train, test)
-        preprocessing_reused = reused_stages == len(self.stages)
+        preprocessing_reused = reused_stages == len(self.stages) > 0
         if model_entry is not None:
             model, fit_seconds = model_entry
             reused = "model"
@@ -260,7 +280,9 @@ class EvaluationPlan:
             (np.asarray(values), None if classes is None else np.asarray(classes), fit_seconds),
             cost_seconds=fit_seconds + time.perf_counter() - started,
         )
-        return FoldOutcome(values, classes, fit_seconds, reused, preprocessing_reused)
+        return FoldOutcome(
+            values, classes, fit_seconds, reused, preprocessing_reused, reused_stages
+        )
 
     def _fit(
         self, store: ReuseStore, data_key: str, model_key: str, data: _FoldData, y_train: Any
