@@ -167,10 +167,11 @@ def _hist(estimator: str) -> EstimatorSpace:
 _CLASSIFIERS = (
     _lightgbm("LGBMClassifier"),
     _hist("HistGradientBoostingClassifier"),
-    _xgboost("XGBClassifier"),
-    _catboost("CatBoostClassifier"),
     _forest("RandomForestClassifier", "random_forest", ("gini", "entropy"), "gini"),
     _forest("ExtraTreesClassifier", "extra_trees", ("gini", "entropy"), "gini"),
+    # after the forests: a search's first defaults stay the cheap, well-known ones
+    _xgboost("XGBClassifier"),
+    _catboost("CatBoostClassifier"),
     EstimatorSpace(
         "GradientBoostingClassifier",
         "gradient_boosting",
@@ -243,8 +244,6 @@ _CLASSIFIERS = (
 _REGRESSORS = (
     _lightgbm("LGBMRegressor"),
     _hist("HistGradientBoostingRegressor"),
-    _xgboost("XGBRegressor"),
-    _catboost("CatBoostRegressor"),
     _forest(
         "RandomForestRegressor",
         "random_forest",
@@ -254,6 +253,9 @@ _REGRESSORS = (
     _forest(
         "ExtraTreesRegressor", "extra_trees", ("squared_error", "absolute_error"), "squared_error"
     ),
+    # after the forests: a search's first defaults stay the cheap, well-known ones
+    _xgboost("XGBRegressor"),
+    _catboost("CatBoostRegressor"),
     EstimatorSpace(
         "GradientBoostingRegressor",
         "gradient_boosting",
