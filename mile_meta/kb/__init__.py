@@ -1,6 +1,7 @@
 """The knowledge base: SQLite store (source of truth) and its networkx projection."""
 
 from mile_meta.kb._build import build_knowledge_base, ensure_default_knowledge_base
+from mile_meta.kb._reads import LocalRun, display_name
 from mile_meta.kb._store import (
     BestPipeline,
     DatasetSummary,
@@ -17,9 +18,11 @@ __all__ = [
     "IngestReport",
     "KnowledgeBase",
     "KnowledgeBaseStats",
+    "LocalRun",
     "build_graph",
     "build_knowledge_base",
     "component_wins",
+    "display_name",
     "ensure_default_knowledge_base",
     "evaluation_id",
 ]
