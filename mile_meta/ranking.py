@@ -33,7 +33,7 @@ import math
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -464,6 +464,7 @@ def rank_pipelines(
     predictions = {
         item.pipeline_id: _from_learner(item, sign, names, seen_std) for item in ranking.pipelines
     }
+    predictions = _widen_thin_intervals(predictions, learner)
     # observed pipelines the learner does not know (only the user ran them)
     runnable = kb.runnable_pipelines(task_type)
     for pipeline_id, value in seen.items():
@@ -534,6 +535,35 @@ def rank_pipelines(
         n_pipelines=len(learner.pipeline_ids_),
         n_local_runs=n_local,
     )
+
+
+def _widen_thin_intervals(
+    predictions: dict[str, _Prediction], learner: MetaLearner
+) -> dict[str, _Prediction]:
+    """A pipeline measured on few datasets has an interval no narrower than its evidence
+    allows: its own interval blended with the spread of all predictions, the latter weighted
+    as ``PRIOR_STRENGTH`` datasets against its ``n`` (a pipeline seen once — an auto-sklearn
+    incumbent — would otherwise get a zero-width interval from the learner's filled cells)."""
+    unobserved = [p.predicted for p in predictions.values() if not p.observed]
+    if len(unobserved) < 2:
+        return predictions
+    typical_low, typical_high = np.quantile(unobserved, [0.1, 0.9])
+    counts = dict(
+        zip(learner.pipeline_ids_, np.isfinite(learner.scores_).sum(axis=0).tolist(), strict=True)
+    )
+    widened = {}
+    for pipeline_id, p in predictions.items():
+        n = counts.get(pipeline_id, 0)
+        if p.observed:
+            widened[pipeline_id] = p
+            continue
+        share = PRIOR_STRENGTH / (n + PRIOR_STRENGTH)
+        low = (1 - share) * p.lower + share * min(typical_low, p.predicted)
+        high = (1 - share) * p.upper + share * max(typical_high, p.predicted)
+        widened[pipeline_id] = replace(
+            p, lower=min(p.lower, low, p.predicted), upper=max(p.upper, high, p.predicted)
+        )
+    return widened
 
 
 def _local_metrics(chosen: Metric, metric: Metric) -> list[str]:

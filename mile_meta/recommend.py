@@ -29,10 +29,13 @@ if TYPE_CHECKING:
     from mile_meta.kb import KnowledgeBase
 
 __all__ = [
+    "EvaluationComparison",
     "Evidence",
+    "NearestBest",
     "Recommendation",
     "RecommendationReport",
     "TargetSpread",
+    "compare_evaluation",
     "recommend",
     "recommend_from_metafeatures",
 ]
@@ -412,3 +415,127 @@ def _warnings(recommendations: Sequence[Recommendation]) -> tuple[str, ...]:
                 )
             break
     return tuple(warnings)
+
+
+@dataclass(frozen=True)
+class NearestBest:
+    """The knowledge base's best pipeline on one of the nearest datasets (ranking metric)."""
+
+    dataset_id: str
+    dataset_name: str
+    distance: float
+    pipeline: str
+    score: float
+
+
+@dataclass(frozen=True)
+class EvaluationComparison:
+    """How one measured result compares with what ``recommend`` predicted for that pipeline
+    on this data (metric unit; None when no corpus measured the pipeline) and with the
+    knowledge base's best on the nearest datasets (on ``ranking_metric``: r2 for regression,
+    where ``measured_on_ranking_metric`` converts the result with the target's spread)."""
+
+    metric: str
+    measured: float
+    predicted: float | None
+    lower: float | None
+    upper: float | None
+    rank: int | None  # in the recommendation list for this data
+    n_ranked: int
+    ranking_metric: str
+    measured_on_ranking_metric: float | None
+    nearest_best: tuple[NearestBest, ...]
+
+    @property
+    def verdict(self) -> str:
+        if self.predicted is None or self.lower is None or self.upper is None:
+            return "no corpus has measured this pipeline: nothing was predicted for it"
+        metric = resolve_metric(self.metric)
+        if self.lower <= self.measured <= self.upper:
+            return "inside the predicted 10-90 % interval"
+        better = (self.measured > self.upper) == metric.higher_is_better
+        return (
+            "better than the predicted 10-90 % interval"
+            if better
+            else "worse than the predicted 10-90 % interval"
+        )
+
+
+def compare_evaluation(
+    result: EvaluationResult, dataset: Dataset, kb: KnowledgeBase, *, nearest: int = 3
+) -> EvaluationComparison:
+    """Compare an ``evaluate`` result with the recommendation for ``dataset`` (ranked
+    without that result: the dataset's own runs are hidden) and with the knowledge base's
+    best pipelines on the ``nearest`` most similar datasets."""
+    from mile_meta.metafeatures import compute_metafeatures
+    from mile_meta.ranking import (
+        KNOWLEDGE_BASE_METRICS,
+        knowledge_base_metric,
+        nearest_datasets,
+        ranking_metric,
+    )
+
+    metric = resolve_metric(result.metric)
+    meta_features = compute_metafeatures(
+        dataset.frame, dataset.target, task_type=dataset.task_type, time_budget_seconds=2.0
+    ).values
+    spread = TargetSpread.of(dataset.target) if dataset.task_type == "regression" else None
+    report = recommend_from_metafeatures(
+        meta_features,
+        dataset.task_type,
+        kb=kb,
+        metric=metric.name,
+        top=1_000_000,
+        exclude_datasets=[dataset.dataset_id],
+        target_spread=spread,
+        evidence_per_pipeline=0,
+    )
+    match = next((r for r in report.recommendations if r.pipeline_id == result.pipeline_id), None)
+    chosen = ranking_metric(metric)
+    measured_ranking: float | None = result.mean
+    if chosen.name != metric.name:
+        measured_ranking = spread.from_metric(metric, result.mean) if spread else None
+    stored = knowledge_base_metric(kb, metric)
+    flip = any(
+        name == stored and how == "one_minus"
+        for name, how in KNOWLEDGE_BASE_METRICS.get(chosen.name, ())
+    )
+    view = kb.without([dataset.dataset_id])
+    best = []
+    for near in nearest_datasets(view, meta_features, metric, k=nearest):
+        top = kb.best_pipelines(near.dataset_id, stored, limit=1)
+        if not top:
+            continue
+        value = 1.0 - top[0].value if flip else top[0].value
+        best.append(
+            NearestBest(
+                near.dataset_id,
+                near.dataset_name,
+                near.distance,
+                _describe(kb, top[0].pipeline_id, top[0].origin_key),
+                value,
+            )
+        )
+    return EvaluationComparison(
+        metric=metric.name,
+        measured=result.mean,
+        predicted=None if match is None else match.predicted_score,
+        lower=None if match is None else match.lower,
+        upper=None if match is None else match.upper,
+        rank=None if match is None else match.rank,
+        n_ranked=len(report.recommendations),
+        ranking_metric=chosen.name,
+        measured_on_ranking_metric=measured_ranking,
+        nearest_best=tuple(best),
+    )
+
+
+def _describe(kb: KnowledgeBase, pipeline_id: str, fallback: str) -> str:
+    """A pipeline as people read it (its spec), else the corpus' name for it."""
+    from mile_meta.pipelines import PipelineSpec
+
+    spec_json = kb.pipeline_descriptors([pipeline_id]).loc[pipeline_id, "spec_json"]
+    try:
+        return PipelineSpec.from_json(str(spec_json)).describe()
+    except (ValueError, KeyError, TypeError):
+        return fallback or pipeline_id
