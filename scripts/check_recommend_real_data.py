@@ -38,7 +38,7 @@ import numpy as np
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import build_defaults_corpus as corpus  # noqa: E402  (sets the shared benchmarks path)
+import build_defaults_corpus as corpus
 
 FOLDS = 5
 
@@ -110,7 +110,7 @@ def check_dataset(name: str, kb_path: str | None, work: str) -> dict[str, object
             return cached[spec.pipeline_id]
         try:
             cached[spec.pipeline_id] = _cv(spec, X, y, dataset.task_type, splits)
-        except Exception as error:  # noqa: BLE001 - a pipeline that fails scores nothing
+        except Exception as error:
             print(f"{name}: {spec.describe()} failed: {error}", file=sys.stderr)
             return None
         return cached[spec.pipeline_id]
@@ -223,7 +223,7 @@ def main() -> None:
         for future in as_completed(futures):
             try:
                 result = future.result()
-            except Exception as error:  # noqa: BLE001 - report, don't stop
+            except Exception as error:
                 print(f"{futures[future]}: FAILED {type(error).__name__}: {error}", flush=True)
                 continue
             results.append(result)
