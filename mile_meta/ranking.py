@@ -1,39 +1,81 @@
-"""From a metric and meta-features to a ranked list of runnable pipelines with evidence.
+"""From meta-features to ranked, runnable pipelines with scores, intervals and evidence.
 
-The meta-learner is the committed default model (``models/``) when it was trained on this
-knowledge base's corpora and nothing is excluded; otherwise the default learner for the
-metric is fitted on the knowledge base minus the excluded datasets (kept in a small cache, so
-only the first call of a session pays for it).
+Three steps, each in one place:
+
+1. **The corpus prior.** A meta-learner fitted on the corpora (never on the user's runs)
+   ranks every pipeline it knows: the committed default model when it was trained on this
+   knowledge base's corpora and nothing is hidden, otherwise the default learner fitted on
+   the visible corpora (a view: ``kb.without(datasets)``), cached per view.
+2. **Local runs as evidence** (:func:`apply_local_evidence`). A run the user recorded on the
+   *same data* (same content hash) is an observation of this dataset and is used as one
+   (like a probe). A run on another dataset ``d`` is one observation of one pipeline,
+   weighted by similarity ``w_d = exp(-½ (distance / LOCAL_BANDWIDTH)²)`` (≤ 1) and shrunk
+   toward the corpus prior, which counts as ``PRIOR_STRENGTH`` observations::
+
+       predicted = (PRIOR_STRENGTH · prior + Σ_d w_d · score_d) / (PRIOR_STRENGTH + Σ_d w_d)
+
+   so a prediction always lies between the prior and what the runs scored, and moves by at
+   most ``W / (PRIOR_STRENGTH + W) · max_d |score_d − prior|`` with ``W = Σ_d w_d`` (the
+   bound the property test checks). Repeated runs of one pipeline on one dataset are one
+   observation (their mean); near-identical configurations (same steps, other
+   hyperparameters) recorded by a search count once: only the best-supported of them is
+   ranked. A pipeline only the user ran starts from the *typical* pipeline for this dataset
+   (the median corpus prediction, with the 10–90 % spread of predictions as its interval).
+3. **Units and order.** Regression is ranked on ``r2`` (scale-free: the share of the
+   target's variance explained) and predicted in the user's unit from their target's spread
+   (RMSE = std · √(1 − R²); MAE ≈ mean absolute deviation · √(1 − R²)). The list is sorted by
+   predicted score, best first (observed pipelines by what they scored).
 """
 
 from __future__ import annotations
 
+import math
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from mile_meta.errors import KnowledgeBaseError, MileMetaError, ModelError
-from mile_meta.metrics import Metric
+from mile_meta.metalearners import Evidence
+from mile_meta.metrics import Metric, resolve_metric
 from mile_meta.pipelines import PipelineSpec
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from mile_meta.kb import KnowledgeBase
-    from mile_meta.metalearners import Evidence, MetaLearner
+    from mile_meta.metalearners import MetaLearner, RankedPipeline
 
 __all__ = [
     "KNOWLEDGE_BASE_METRICS",
+    "LOCAL_BANDWIDTH",
+    "PRIOR_STRENGTH",
+    "REGRESSION_RANKING_METRIC",
     "NearDataset",
-    "RankedItem",
-    "RankedList",
+    "Ranking",
+    "Recommendation",
+    "TargetSpread",
+    "apply_local_evidence",
     "knowledge_base_metric",
+    "local_weight",
     "meta_learner_for",
     "nearest_datasets",
     "rank_pipelines",
+    "ranking_metric",
 ]
+
+PRIOR_STRENGTH = 3.0
+"""Observations the corpus prior is worth against one local run on an identical dataset."""
+
+LOCAL_BANDWIDTH = 0.5
+"""Meta-feature distance (the evidence distance) at which a local run's weight is e^-½ ≈ 0.61;
+at distance 1 it is 0.14, at 1.5 it is 0.011."""
+
+REGRESSION_RANKING_METRIC = "r2"
+Z_10_90 = 1.2815515655446004
 
 
 def _stored_metrics() -> dict[str, tuple[tuple[str, str], ...]]:
@@ -54,41 +96,98 @@ def _stored_metrics() -> dict[str, tuple[tuple[str, str], ...]]:
 KNOWLEDGE_BASE_METRICS: dict[str, tuple[tuple[str, str], ...]] = _stored_metrics()
 
 
+def ranking_metric(metric: Metric) -> Metric:
+    """The metric pipelines are ranked on: ``r2`` for every regression metric (scale-free,
+    comparable across targets), the metric itself for classification."""
+    if "regression" in metric.task_types:
+        return resolve_metric(REGRESSION_RANKING_METRIC)
+    return metric
+
+
 def knowledge_base_metric(kb: KnowledgeBase, metric: Metric) -> str:
     """The stored metric with the most results among those that serve ``metric``."""
-    best, most = metric.name, -1
-    for stored, _ in KNOWLEDGE_BASE_METRICS.get(metric.name, ((metric.name, "same"),)):
-        count = kb.db.execute(
-            "SELECT count(*) FROM evaluations WHERE metric = ?", [stored]
-        ).fetchone()[0]
+    chosen = ranking_metric(metric)
+    best, most = chosen.name, -1
+    for stored, _ in KNOWLEDGE_BASE_METRICS.get(chosen.name, ((chosen.name, "same"),)):
+        count = kb.result_count(stored)
         if count > most:
             best, most = stored, count
     return best
 
 
 @dataclass(frozen=True)
-class RankedItem:
-    """A ranked pipeline: predicted score with a 10-90 % interval (the user's metric unit),
-    expected fit seconds on data of this size, and the datasets behind the prediction."""
+class TargetSpread:
+    """A regression target's spread, to state ``r2`` predictions in the target's unit."""
 
+    std: float
+    mean_absolute_deviation: float
+
+    @classmethod
+    def of(cls, target: Any) -> TargetSpread:
+        values = np.asarray(target, dtype=float)
+        values = values[np.isfinite(values)]
+        if values.size == 0:
+            return cls(float("nan"), float("nan"))
+        return cls(float(np.std(values)), float(np.mean(np.abs(values - np.median(values)))))
+
+    def to_metric(self, metric: Metric, r2: float) -> float:
+        """An ``r2`` value as ``metric`` on this target."""
+        if metric.name == "r2":
+            return r2
+        relative = math.sqrt(max(0.0, 1.0 - r2))
+        if metric.name == "mean_absolute_error":
+            return self.mean_absolute_deviation * relative
+        return self.std * relative
+
+    def from_metric(self, metric: Metric, value: float) -> float | None:
+        """A value of ``metric`` on this target as ``r2`` (None where it cannot be)."""
+        if metric.name == "r2":
+            return value
+        scale = self.mean_absolute_deviation if metric.name == "mean_absolute_error" else self.std
+        if not scale or not math.isfinite(scale) or scale <= 0:
+            return None
+        return 1.0 - (value / scale) ** 2
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """One ranked pipeline: the one record the ranking, ``recommend``, the questions and the
+    priors share. Scores are in the user's metric unit; ``lower``/``upper`` bound the 10–90 %
+    interval (``lower <= predicted_score <= upper`` numerically, whatever the direction);
+    ``evidence`` is on the ranking metric (``r2`` for regression). ``local_weight`` is the
+    weight of the user's own runs of this pipeline on other datasets (0: corpus only);
+    ``observed_score`` is set when it ran on this very dataset."""
+
+    rank: int
     pipeline_id: str
     spec: PipelineSpec
     family: str
     origin_key: str
-    predicted_score: float  # in the user's metric unit
+    predicted_score: float
     lower: float
     upper: float
     expected_fit_seconds: float | None
     evidence: tuple[Evidence, ...]
+    observed_score: float | None = None
+    local_weight: float = 0.0
+
+    @property
+    def interval(self) -> tuple[float, float]:
+        return (self.lower, self.upper)
 
 
 @dataclass(frozen=True)
-class RankedList:
-    """Pipelines best first, with the stored metric they were ranked by and the learner."""
+class Ranking:
+    """Runnable pipelines best first, with what they were ranked on and by whom."""
 
-    items: tuple[RankedItem, ...]
-    knowledge_base_metric: str
+    recommendations: tuple[Recommendation, ...]
+    metric: str  # the user's metric
+    knowledge_base_metric: str  # the stored metric the learner was fitted on
+    ranking_metric: str  # the metric the order and the evidence are on
     meta_learner: str
+    n_datasets: int  # knowledge-base datasets behind the learner
+    n_pipelines: int  # pipelines the learner knows
+    n_local_runs: int  # local observations used as evidence
 
 
 @dataclass(frozen=True)
@@ -100,59 +199,50 @@ class NearDataset:
     distance: float
 
 
+# -- the corpus prior --------------------------------------------------------------------
 _CACHE: OrderedDict[tuple[object, ...], MetaLearner] = OrderedDict()
 _CACHE_LOCK = threading.Lock()
 
 
-def _kb_stamp(kb: KnowledgeBase) -> tuple[object, ...]:
-    return (
-        str(kb.path),
-        *kb.db.execute("SELECT max(ingested_at), count(*) FROM sources").fetchone(),
-    )
-
-
-def meta_learner_for(kb: KnowledgeBase, metric: Metric, exclude: Sequence[str] = ()) -> MetaLearner:
-    """The fitted meta-learner that ranks pipelines for ``metric`` on this knowledge base.
-
-    The saved default model serves when it matches the knowledge base's corpora, nothing is
-    excluded and there are no local runs; otherwise the default learner is fitted on the spot
-    (about a second, then cached) on the corpora plus the user's local runs, without the
-    excluded datasets — so what users evaluated and searched feeds the next recommendation.
-    """
+def meta_learner_for(kb: KnowledgeBase, metric: Metric) -> MetaLearner:
+    """The fitted corpus meta-learner ranking pipelines for ``metric`` on this view of the
+    knowledge base (local runs never enter it: they are evidence, see the module docstring)."""
     from mile_meta.metalearners import fit_default_learner, load_default_model
-    from mile_meta.metalearners._default import corpus_sources
+    from mile_meta.metalearners._default import corpus_sources, learner_sources, model_sources
 
-    present = _present_datasets(kb, exclude)
-    has_local = "local" in kb.source_names()
-    key = (*_kb_stamp(kb), metric.name, present, has_local)
+    chosen = ranking_metric(metric)
+    hidden = kb.existing_datasets(kb.hidden_datasets)
+    corpus = learner_sources(kb, chosen.name)
+    key = (str(kb.path), kb.checksum(corpus), chosen.name, hidden)
     with _CACHE_LOCK:
         if key in _CACHE:
             _CACHE.move_to_end(key)
             return _CACHE[key]
     learner: MetaLearner | None = None
-    if not present and not has_local:
+    if not hidden:
         try:
             model = load_default_model(kb)
-            if metric.name in model.metrics:
-                learner = model.learner(metric.name)
+            if chosen.name in model.metrics:
+                learner = model.learner(chosen.name)
         except (ModelError, KnowledgeBaseError):
             learner = None  # trained on other corpus data, or absent: fit below
     if learner is None:
-        local = ("local",) if has_local else ()
-        # the corpora the saved model learns from first (auto-sklearn's sparse results, one
-        # configuration per dataset, blur a dense matrix), then every corpus
-        for sources in ((*_model_sources(kb), *local), (*corpus_sources(kb), *local)):
+        for sources in (
+            learner_sources(kb, chosen.name, model_sources(kb)),
+            corpus,
+            corpus_sources(kb),
+        ):
+            if not sources:
+                continue
             try:
-                learner = fit_default_learner(
-                    kb, metric.name, exclude_datasets=present, sources=sources
-                )
+                learner = fit_default_learner(kb, chosen.name, sources=sources)
                 break
             except (KnowledgeBaseError, ModelError):
                 continue
         if learner is None:
             raise MileMetaError(
-                f"the knowledge base holds no results for {metric.name}; pick another --metric or "
-                "add a source that measured it (mile-meta kb build / crawl)"
+                f"the knowledge base holds no results for {chosen.name}; pick another --metric "
+                "or add a source that measured it (mile-meta kb build / crawl)"
             )
     with _CACHE_LOCK:
         _CACHE[key] = learner
@@ -161,104 +251,406 @@ def meta_learner_for(kb: KnowledgeBase, metric: Metric, exclude: Sequence[str] =
     return learner
 
 
-def _model_sources(kb: KnowledgeBase) -> tuple[str, ...]:
-    """The corpus sources the saved default model was trained on (those this KB holds)."""
-    import json
+# -- local runs as evidence ----------------------------------------------------------------
+def local_weight(distance: float | None) -> float:
+    """Weight of one local run on a dataset at this meta-feature distance (0 if unknown)."""
+    if distance is None or not math.isfinite(distance):
+        return 0.0
+    return math.exp(-0.5 * (distance / LOCAL_BANDWIDTH) ** 2)
 
-    from mile_meta.metalearners import default_model_path
 
-    metadata = default_model_path().with_suffix(".json")
-    if not metadata.exists():
-        return ()
+@dataclass(frozen=True)
+class _Prediction:
+    """A pipeline's prediction in view orientation (higher is better), before units."""
+
+    pipeline_id: str
+    family: str
+    predicted: float
+    lower: float
+    upper: float
+    seconds: float | None
+    evidence: tuple[Evidence, ...]
+    observed: bool = False
+    local_weight: float = 0.0
+
+
+def apply_local_evidence(
+    predictions: dict[str, _Prediction],
+    local: pd.DataFrame,
+    distances: Mapping[str, float | None],
+    names: Mapping[str, str],
+    families: Mapping[str, str],
+    duplicates: Mapping[str, str],
+) -> dict[str, _Prediction]:
+    """Shrink each prediction toward the user's runs on other datasets (module docstring).
+
+    ``local`` holds one row per (dataset, pipeline) — dataset_id, pipeline_id, value (view
+    orientation), std, n, runtime_seconds — for datasets other than the user's;
+    ``distances`` maps those datasets to their distance from the user's; ``duplicates`` maps
+    each pipeline to its near-duplicate group. Pipelines known only from local runs are
+    added (one per group: the one with the most weight, then the best score).
+    """
+    if local.empty:
+        return predictions
+    known = [p for p in predictions.values() if not p.observed]
+    if known:
+        typical = float(np.median([p.predicted for p in known]))
+        typical_low = float(np.quantile([p.predicted for p in known], 0.1))
+        typical_high = float(np.quantile([p.predicted for p in known], 0.9))
+    else:
+        values = local["value"].to_numpy(dtype=float)
+        typical, typical_low, typical_high = (
+            float(np.median(values)),
+            float(np.min(values)),
+            float(np.max(values)),
+        )
+    local = local.assign(weight=[local_weight(distances.get(d)) for d in local["dataset_id"]])
+    ranks = local.groupby("dataset_id")["value"].rank(ascending=False, method="min")
+    local = local.assign(rank_there=ranks.astype(int))
+
+    # near-duplicates only the user ran: keep one per group
+    unknown = local[~local["pipeline_id"].isin(predictions)]
+    keep_unknown: set[str] = set()
+    if not unknown.empty:
+        support = unknown.groupby("pipeline_id").agg(
+            weight=("weight", "sum"), value=("value", "mean")
+        )
+        support["group"] = [duplicates.get(p, p) for p in support.index]
+        support = support.sort_values(["weight", "value"], ascending=False)
+        keep_unknown = set(support.drop_duplicates("group").index)
+
+    result = dict(predictions)
+    for pipeline_id, rows in local.groupby("pipeline_id"):
+        pipeline_id = str(pipeline_id)
+        prior = predictions.get(pipeline_id)
+        if prior is not None and prior.observed:
+            continue  # measured on the user's data: that observation wins
+        if prior is None and pipeline_id not in keep_unknown:
+            continue
+        weights = rows["weight"].to_numpy(dtype=float)
+        values = rows["value"].to_numpy(dtype=float)
+        total = float(weights.sum())
+        if prior is None:
+            prior = _Prediction(
+                pipeline_id,
+                families.get(pipeline_id, "unknown"),
+                typical,
+                typical_low,
+                typical_high,
+                _weighted_seconds(rows),
+                (),
+            )
+        if total <= 0:
+            if pipeline_id in predictions:
+                continue
+            shrink, mean = 0.0, prior.predicted
+        else:
+            shrink = total / (PRIOR_STRENGTH + total)
+            mean = float(np.sum(weights * values) / total)
+        # the evidence's own spread: between datasets and within each (folds)
+        fold_std = np.nan_to_num(rows["std"].to_numpy(dtype=float))
+        between = float(np.sqrt(np.sum(weights * (values - mean) ** 2) / total)) if total else 0.0
+        spread = Z_10_90 * (between + float(np.sum(weights * fold_std) / total) if total else 0.0)
+        predicted = (1 - shrink) * prior.predicted + shrink * mean
+        lower = (1 - shrink) * prior.lower + shrink * (mean - spread)
+        upper = (1 - shrink) * prior.upper + shrink * (mean + spread)
+        cited = tuple(
+            Evidence(
+                str(row.dataset_id),
+                names.get(str(row.dataset_id), str(row.dataset_id)) + " (your run)",
+                distances.get(str(row.dataset_id)),
+                float(row.value),
+                int(row.rank_there),
+            )
+            for row in rows.sort_values("weight", ascending=False).head(2).itertuples()
+        )
+        result[pipeline_id] = _Prediction(
+            pipeline_id,
+            prior.family,
+            predicted,
+            min(lower, predicted),
+            max(upper, predicted),
+            prior.seconds if prior.seconds is not None else _weighted_seconds(rows),
+            cited + prior.evidence,
+            local_weight=total,
+        )
+    return result
+
+
+def _weighted_seconds(rows: pd.DataFrame) -> float | None:
+    seconds = rows["runtime_seconds"].to_numpy(dtype=float)
+    seconds = seconds[np.isfinite(seconds) & (seconds > 0)]
+    return float(np.exp(np.mean(np.log(seconds)))) if seconds.size else None
+
+
+def _near_duplicate_key(spec_json: str) -> str:
+    """Same steps and components, any hyperparameters: a search's near-identical configs."""
     try:
-        wanted = json.loads(metadata.read_text()).get("sources", [])
-    except ValueError:
-        return ()
-    present = set(kb.source_names())
-    return tuple(source for source in wanted if source in present)
+        spec = PipelineSpec.from_json(spec_json)
+    except (ValueError, KeyError, TypeError):
+        return spec_json
+    return "|".join(step.component for step in spec.steps)
 
 
-def _present_datasets(kb: KnowledgeBase, exclude: Sequence[str]) -> tuple[str, ...]:
-    """The excluded datasets the knowledge base actually holds (others change nothing)."""
-    if not exclude:
-        return ()
-    wanted = sorted(set(exclude))
-    rows = kb.db.execute(
-        f"SELECT dataset_id FROM datasets WHERE dataset_id IN ({','.join('?' * len(wanted))})",
-        wanted,
-    ).fetchall()
-    return tuple(sorted(row[0] for row in rows))
-
-
+# -- the ranking -------------------------------------------------------------------------
 def rank_pipelines(
     kb: KnowledgeBase,
     metric: Metric,
     task_type: str,
     meta_features: Mapping[str, float],
     *,
-    exclude: Sequence[str] = (),
     observed: Mapping[str, float] | None = None,
+    observed_std: Mapping[str, float] | None = None,
+    own_dataset_id: str | None = None,
+    target_spread: TargetSpread | None = None,
     evidence_per_pipeline: int = 3,
-) -> RankedList:
-    """Rank the runnable pipelines of the knowledge base for ``metric`` on data like this."""
-    learner = meta_learner_for(kb, metric, exclude)
+) -> Ranking:
+    """Rank the runnable pipelines of this view of ``kb`` for ``metric`` on data like this.
+
+    ``observed`` maps pipeline ids to scores measured on the user's data (``metric`` unit);
+    ``own_dataset_id`` (``local:<content hash>``) makes the user's recorded runs on the same
+    data count as such observations. Regression needs ``target_spread`` unless ``metric`` is
+    ``r2``. Hide datasets or local runs with a view: ``kb.without(...)``.
+    """
+    chosen = ranking_metric(metric)
+    regression = chosen.name != metric.name
+    if (
+        regression
+        and metric.name != "r2"
+        and (
+            target_spread is None or not math.isfinite(target_spread.std) or target_spread.std <= 0
+        )
+    ):
+        raise MileMetaError(
+            f"{metric.name} is predicted from the target's spread (pipelines are ranked on r2); "
+            "pass the data, or target_spread=TargetSpread(std, mean_absolute_deviation), or "
+            "use --metric r2"
+        )
+    learner = meta_learner_for(kb, metric)
+    sign = 1.0 if chosen.higher_is_better else -1.0
+
+    def to_ranking_unit(value: float) -> float | None:
+        if not regression:
+            return value
+        assert target_spread is not None or metric.name == "r2"
+        spread = target_spread or TargetSpread(1.0, 1.0)
+        return spread.from_metric(metric, value)
+
+    # observations on this very dataset: given, and recorded earlier with the same content
+    seen: dict[str, float] = {}
+    seen_std: dict[str, float] = {}
+    local = kb.local_results(_local_metrics(chosen, metric))
+    if own_dataset_id is not None and not local.empty:
+        own = local[local["dataset_id"] == own_dataset_id]
+        for row in own.itertuples():
+            value = _local_value(row.metric, float(row.value), chosen, metric, to_ranking_unit)
+            if value is not None:
+                seen[str(row.pipeline_id)] = value
+                seen_std[str(row.pipeline_id)] = float(row.std) if row.std == row.std else 0.0
+        local = local[local["dataset_id"] != own_dataset_id]
+    for pipeline_id, value in (observed or {}).items():
+        converted = to_ranking_unit(float(value))
+        if converted is not None:
+            seen[str(pipeline_id)] = converted
+            seen_std[str(pipeline_id)] = float((observed_std or {}).get(pipeline_id, 0.0))
+
     known = set(learner.pipeline_ids_)
     ranking = learner.rank(
         meta_features,
-        {key: value for key, value in (observed or {}).items() if key in known},
+        {key: value for key, value in seen.items() if key in known},
         evidence=evidence_per_pipeline,
     )
-    descriptions = _runnable_pipelines(
-        kb, [item.pipeline_id for item in ranking.pipelines], task_type
-    )
+    names = kb.dataset_names(set(learner.dataset_ids_) | set(local["dataset_id"]))
+    predictions = {
+        item.pipeline_id: _from_learner(item, sign, names, seen_std) for item in ranking.pipelines
+    }
+    predictions = _widen_thin_intervals(predictions, learner)
+    # observed pipelines the learner does not know (only the user ran them)
+    runnable = kb.runnable_pipelines(task_type)
+    for pipeline_id, value in seen.items():
+        if pipeline_id not in predictions and pipeline_id in runnable:
+            width = Z_10_90 * seen_std.get(pipeline_id, 0.0)
+            predictions[pipeline_id] = _Prediction(
+                pipeline_id,
+                runnable[pipeline_id][1],
+                sign * value,
+                sign * value - width,
+                sign * value + width,
+                None,
+                (),
+                observed=True,
+            )
+
+    n_local = 0
+    if not local.empty:
+        local = local.assign(
+            value=[
+                _local_value(m, float(v), chosen, metric, None)
+                for m, v in zip(local["metric"], local["value"], strict=True)
+            ]
+        ).dropna(subset=["value"])
+        local = local.assign(value=sign * local["value"].astype(float))
+        local = local[local["pipeline_id"].isin(runnable) | local["pipeline_id"].isin(known)]
+        n_local = len(local)
+        qualities = kb.local_qualities(sorted(set(local["dataset_id"])))
+        query = learner.feature_space_.transform_mapping(meta_features)
+        distances: dict[str, float | None] = {}
+        for dataset_id, values in qualities.items():
+            row = learner.feature_space_.transform_mapping(values)
+            distance = float(learner.feature_space_.distances(query, row[None, :])[0])
+            distances[dataset_id] = distance if math.isfinite(distance) else None
+        families = {p: info[1] for p, info in runnable.items()}
+        duplicates = {p: _near_duplicate_key(info[0]) for p, info in runnable.items()}
+        predictions = apply_local_evidence(
+            predictions, local, distances, names, families, duplicates
+        )
+
     items = []
-    for item in ranking.pipelines:
-        description = descriptions.get(item.pipeline_id)
+    for prediction in predictions.values():
+        description = runnable.get(prediction.pipeline_id)
         if description is None:  # not runnable here (untranslated, or another task type)
             continue
-        spec_json, origin_key = description
-        items.append(
-            RankedItem(
-                pipeline_id=item.pipeline_id,
-                spec=PipelineSpec.from_json(spec_json),
-                family=item.family,
-                origin_key=origin_key,
-                predicted_score=item.predicted_score,
-                lower=item.lower,
-                upper=item.upper,
-                expected_fit_seconds=item.expected_runtime_seconds,
-                evidence=item.evidence,
-            )
-        )
+        spec_json, family, origin_key = description
+        items.append((prediction, spec_json, family, origin_key))
     if not items:
         raise MileMetaError(
             f"no runnable pipeline in the knowledge base serves {metric.name} on {task_type} data"
         )
-    return RankedList(tuple(items), knowledge_base_metric(kb, metric), ranking.learner)
+    # best first by what the table shows: the observed score where there is one, else the
+    # predicted one (stable: ties keep the learner's order)
+    items.sort(key=lambda item: -item[0].predicted)
+    recommendations = tuple(
+        _recommendation(
+            rank, prediction, spec_json, origin_key, sign, metric, target_spread, regression
+        )
+        for rank, (prediction, spec_json, _family, origin_key) in enumerate(items, start=1)
+    )
+    return Ranking(
+        recommendations=recommendations,
+        metric=metric.name,
+        knowledge_base_metric=knowledge_base_metric(kb, metric),
+        ranking_metric=chosen.name,
+        meta_learner=ranking.learner,
+        n_datasets=len(learner.dataset_ids_),
+        n_pipelines=len(learner.pipeline_ids_),
+        n_local_runs=n_local,
+    )
 
 
-def _runnable_pipelines(
-    kb: KnowledgeBase, pipeline_ids: list[str], task_type: str
-) -> dict[str, tuple[str, str]]:
-    wanted_task = "regression" if task_type == "regression" else "classification"
-    rows = kb.db.execute(
-        "SELECT p.pipeline_id, p.spec_json, p.task_type,"
-        " (SELECT origin_key FROM pipeline_origins o WHERE o.pipeline_id = p.pipeline_id"
-        "  ORDER BY o.source = 'local', o.source LIMIT 1)"
-        " FROM pipelines p WHERE p.runnable = 1"
-    ).fetchall()
-    wanted = set(pipeline_ids)
-    result = {}
-    for pipeline_id, spec_json, pipeline_task, origin_key in rows:
-        if pipeline_id not in wanted:
+def _widen_thin_intervals(
+    predictions: dict[str, _Prediction], learner: MetaLearner
+) -> dict[str, _Prediction]:
+    """A pipeline measured on few datasets has an interval no narrower than its evidence
+    allows: its own interval blended with the spread of all predictions, the latter weighted
+    as ``PRIOR_STRENGTH`` datasets against its ``n`` (a pipeline seen once — an auto-sklearn
+    incumbent — would otherwise get a zero-width interval from the learner's filled cells)."""
+    unobserved = [p.predicted for p in predictions.values() if not p.observed]
+    if len(unobserved) < 2:
+        return predictions
+    typical_low, typical_high = np.quantile(unobserved, [0.1, 0.9])
+    counts = dict(
+        zip(learner.pipeline_ids_, np.isfinite(learner.scores_).sum(axis=0).tolist(), strict=True)
+    )
+    widened = {}
+    for pipeline_id, p in predictions.items():
+        n = counts.get(pipeline_id, 0)
+        if p.observed:
+            widened[pipeline_id] = p
             continue
-        # Binary and multiclass pipelines serve each other: the same classifiers run on
-        # both, and a corpus rarely says which one it evaluated them on.
-        kind = "regression" if pipeline_task == "regression" else "classification"
-        if pipeline_task and kind != wanted_task:
-            continue
-        result[pipeline_id] = (spec_json, origin_key or "")
-    return result
+        share = PRIOR_STRENGTH / (n + PRIOR_STRENGTH)
+        low = (1 - share) * p.lower + share * min(typical_low, p.predicted)
+        high = (1 - share) * p.upper + share * max(typical_high, p.predicted)
+        widened[pipeline_id] = replace(
+            p, lower=min(p.lower, low, p.predicted), upper=max(p.upper, high, p.predicted)
+        )
+    return widened
+
+
+def _local_metrics(chosen: Metric, metric: Metric) -> list[str]:
+    names = [chosen.name, metric.name]
+    names += [stored for stored, _ in KNOWLEDGE_BASE_METRICS.get(chosen.name, ())]
+    return list(dict.fromkeys(names))
+
+
+def _local_value(
+    stored: str, value: float, chosen: Metric, metric: Metric, to_ranking_unit: Any
+) -> float | None:
+    """A local run's value in the ranking metric's unit (None if it cannot be converted)."""
+    if stored == chosen.name:
+        return value
+    for name, transform in KNOWLEDGE_BASE_METRICS.get(chosen.name, ()):
+        if name == stored:
+            return 1.0 - value if transform == "one_minus" else value
+    if stored == metric.name and to_ranking_unit is not None:
+        # a regression run in the user's unit converts only on the user's own target
+        converted: float | None = to_ranking_unit(value)
+        return converted
+    return None
+
+
+def _from_learner(
+    item: RankedPipeline, sign: float, names: Mapping[str, str], seen_std: Mapping[str, float]
+) -> _Prediction:
+    """A learner's ranked pipeline in view orientation, with readable evidence names."""
+    predicted = sign * item.predicted_score
+    low, high = sorted((sign * item.lower, sign * item.upper))
+    if item.observed_score is not None:
+        width = Z_10_90 * seen_std.get(item.pipeline_id, 0.0)
+        low, high = predicted - width, predicted + width
+    evidence = tuple(
+        Evidence(
+            e.dataset_id,
+            names.get(e.dataset_id, e.dataset_name),
+            e.distance,
+            e.observed_score,
+            e.rank_on_dataset,
+        )
+        for e in item.evidence
+    )
+    return _Prediction(
+        item.pipeline_id,
+        item.family,
+        predicted,
+        low,
+        high,
+        item.expected_runtime_seconds,
+        evidence,
+        observed=item.observed_score is not None,
+    )
+
+
+def _recommendation(
+    rank: int,
+    prediction: _Prediction,
+    spec_json: str,
+    origin_key: str,
+    sign: float,
+    metric: Metric,
+    spread: TargetSpread | None,
+    regression: bool,
+) -> Recommendation:
+    def unit(value: float) -> float:
+        value = sign * value
+        if regression and spread is not None:
+            return spread.to_metric(metric, value)
+        return value
+
+    ends = sorted((unit(prediction.lower), unit(prediction.upper)))
+    predicted = unit(prediction.predicted)
+    return Recommendation(
+        rank=rank,
+        pipeline_id=prediction.pipeline_id,
+        spec=PipelineSpec.from_json(spec_json),
+        family=prediction.family,
+        origin_key=origin_key,
+        predicted_score=predicted,
+        lower=min(ends[0], predicted),
+        upper=max(ends[1], predicted),
+        expected_fit_seconds=prediction.seconds,
+        evidence=prediction.evidence,
+        observed_score=predicted if prediction.observed else None,
+        local_weight=prediction.local_weight,
+    )
 
 
 def nearest_datasets(
@@ -266,18 +658,21 @@ def nearest_datasets(
     meta_features: Mapping[str, float],
     metric: Metric,
     *,
-    exclude: Sequence[str] = (),
     k: int = 15,
+    exclude: Sequence[str] = (),
 ) -> tuple[NearDataset, ...]:
-    """The ``k`` knowledge-base datasets closest to ``meta_features`` (same distance as the
-    meta-learner's evidence)."""
-    learner = meta_learner_for(kb, metric, exclude)
+    """The ``k`` knowledge-base datasets closest to ``meta_features``, by the distance the
+    recommender's evidence uses (``exclude``: shorthand for ``kb.without(exclude)``)."""
+    view = kb.without(exclude) if exclude else kb
+    learner = meta_learner_for(view, metric)
     features = learner.feature_space_.transform_mapping(meta_features)
     distances = np.asarray(
         learner.feature_space_.distances(features, learner.features_), dtype=float
     )
-    order = np.argsort(np.where(np.isfinite(distances), distances, np.inf), kind="stable")[:k]
+    order = np.argsort(np.where(np.isfinite(distances), distances, np.inf), kind="stable")
+    names = view.dataset_names([learner.dataset_ids_[i] for i in order[:k]])
     return tuple(
-        NearDataset(learner.dataset_ids_[i], learner.dataset_names_[i], float(distances[i]))
-        for i in order
+        NearDataset(learner.dataset_ids_[i], names[learner.dataset_ids_[i]], float(distances[i]))
+        for i in order[:k]
+        if learner.dataset_ids_[i] not in view.hidden_datasets
     )

@@ -22,36 +22,28 @@ from mile_meta.data import Dataset, as_dataset
 from mile_meta.errors import KnowledgeBaseError, MileMetaError
 from mile_meta.metalearners import Evidence
 from mile_meta.metrics import Metric, default_metric, resolve_metric
-from mile_meta.pipelines import PipelineSpec
+from mile_meta.ranking import Recommendation, TargetSpread
 
 if TYPE_CHECKING:
     from mile_meta.evaluate import EvaluationResult
     from mile_meta.kb import KnowledgeBase
 
 __all__ = [
+    "EvaluationComparison",
     "Evidence",
+    "NearestBest",
     "Recommendation",
     "RecommendationReport",
+    "TargetSpread",
+    "compare_evaluation",
     "recommend",
     "recommend_from_metafeatures",
 ]
 
-
-@dataclass(frozen=True)
-class Recommendation:
-    """One pipeline to try, with its predicted score (metric unit) and an interval."""
-
-    rank: int
-    pipeline_id: str
-    spec: PipelineSpec
-    family: str
-    origin_key: str
-    predicted_score: float
-    lower: float
-    upper: float
-    expected_fit_seconds: float | None
-    evidence: tuple[Evidence, ...]
-    observed_score: float | None = None  # from a probe on the user's data
+# A pick ranked below this on a dataset that looks identical to the user's is flagged.
+LOW_RANK_ON_TWIN = 10
+# Below this meta-feature distance (printed as 0.00) a dataset looks identical to the user's.
+TWIN_DISTANCE = 0.005
 
 
 @dataclass(frozen=True)
@@ -72,6 +64,11 @@ class RecommendationReport:
     probes: tuple[EvaluationResult, ...] = field(default=())
     # (pipeline id, first line of the error) of each probe that failed on the user's data
     failed_probes: tuple[tuple[str, str], ...] = field(default=())
+    ranking_metric: str = ""  # what the order and the evidence are on (r2 for regression)
+    order_note: str = ""  # one line: what the order of the list means
+    evidence_note: str = ""  # how much evidence stands behind the ranking
+    warnings: tuple[str, ...] = field(default=())
+    used_local_runs: bool = True
 
     def best(self) -> Recommendation:
         """The first recommendation (a report always holds at least one)."""
@@ -88,6 +85,11 @@ class RecommendationReport:
             "meta_learner": self.meta_learner,
             "seconds": self.seconds,
             "excluded_datasets": list(self.excluded_datasets),
+            "ranking_metric": self.ranking_metric,
+            "order": self.order_note,
+            "evidence_note": self.evidence_note,
+            "warnings": list(self.warnings),
+            "used_local_runs": self.used_local_runs,
             "recommendations": [
                 {
                     "rank": r.rank,
@@ -100,6 +102,7 @@ class RecommendationReport:
                     "interval": [r.lower, r.upper],
                     "expected_fit_seconds": r.expected_fit_seconds,
                     "observed_score": r.observed_score,
+                    "local_weight": r.local_weight,
                     "evidence": [
                         {
                             "dataset_id": e.dataset_id,
@@ -182,14 +185,17 @@ def recommend(
     cv: int = 5,
     record_probes: bool = True,
     reuse: bool = True,
+    use_local: bool = True,
 ) -> RecommendationReport:
     """Rank the pipelines to try first on ``data`` (a file, a frame or a :class:`Dataset`).
 
     ``probe=N`` cross-validates the N best on the data and re-ranks with the results
     (recorded in the knowledge base as local runs unless ``record_probes`` is False;
     ``reuse`` False keeps them out of the reuse store, :func:`mile_meta.reuse.default_store`).
-    ``exclude_datasets`` (OpenML ids or knowledge-base ids) are ignored, for leakage-free
-    experiments on data the knowledge base already holds.
+    ``exclude_datasets`` (OpenML ids or knowledge-base ids) are hidden, for leakage-free
+    experiments on data the knowledge base already holds; ``use_local=False`` ranks from the
+    corpora alone, ignoring every run recorded on the user's data (``--no-local``). Runs
+    recorded earlier on this very data (same content) count as observations of it.
     """
     from mile_meta.kb import KnowledgeBase
     from mile_meta.metafeatures import compute_metafeatures
@@ -202,6 +208,7 @@ def recommend(
     meta_features = compute_metafeatures(
         dataset.frame, dataset.target, task_type=dataset.task_type, time_budget_seconds=2.0
     ).values
+    spread = TargetSpread.of(dataset.target) if dataset.task_type == "regression" else None
     owned = kb is None
     knowledge_base = kb if kb is not None else KnowledgeBase.open(must_exist=True)
     try:
@@ -211,8 +218,11 @@ def recommend(
             kb=knowledge_base,
             metric=chosen.name,
             top=max(top, probe),
-            exclude_datasets=(*exclude_datasets, dataset.dataset_id),
+            exclude_datasets=exclude_datasets,
             dataset_name=dataset.name,
+            use_local=use_local,
+            target_spread=spread,
+            own_dataset_id=dataset.dataset_id,
         )
         probes: list[EvaluationResult] = []
         if probe > 0:
@@ -225,25 +235,20 @@ def recommend(
                 seed,
                 cv,
                 record_probes,
-                (*exclude_datasets, dataset.dataset_id),
+                exclude_datasets,
+                use_local,
+                spread,
                 reuse,
             )
     finally:
         if owned:
             knowledge_base.close()
-    return RecommendationReport(
-        dataset_name=dataset.name,
-        task_type=dataset.task_type,
-        metric=report.metric,
-        higher_is_better=report.higher_is_better,
-        knowledge_base_metric=report.knowledge_base_metric,
+    return replace(
+        report,
         meta_features=dict(meta_features),
         recommendations=report.recommendations[:top],
-        meta_learner=report.meta_learner,
         seconds=time.perf_counter() - started,
-        excluded_datasets=tuple(d for d in report.excluded_datasets if d != dataset.dataset_id),
         probes=tuple(probes),
-        failed_probes=report.failed_probes,
     )
 
 
@@ -257,6 +262,8 @@ def _probe_and_rerank(
     cv: int,
     record: bool,
     exclude_datasets: Sequence[str | int],
+    use_local: bool,
+    spread: TargetSpread | None,
     reuse: bool = True,
 ) -> tuple[RecommendationReport, list[EvaluationResult]]:
     from mile_meta.evaluate import evaluate_pipeline
@@ -266,6 +273,7 @@ def _probe_and_rerank(
     probes: list[EvaluationResult] = []
     failed: list[tuple[str, str]] = []
     observed: dict[str, float] = {}
+    observed_std: dict[str, float] = {}
     for recommendation in report.recommendations[:probe]:
         try:
             result = evaluate_pipeline(
@@ -283,6 +291,8 @@ def _probe_and_rerank(
             continue
         probes.append(result)
         observed[result.pipeline_id] = result.mean
+        # the interval of a cross-validated mean, not of one fold
+        observed_std[result.pipeline_id] = result.std / max(result.n_folds, 1) ** 0.5
     reranked = recommend_from_metafeatures(
         report.meta_features,
         dataset.task_type,
@@ -291,7 +301,11 @@ def _probe_and_rerank(
         top=len(report.recommendations),
         exclude_datasets=exclude_datasets,
         observed=observed,
+        observed_std=observed_std,
         dataset_name=dataset.name,
+        use_local=use_local,
+        target_spread=spread,
+        own_dataset_id=dataset.dataset_id,
     )
     return replace(reranked, failed_probes=tuple(failed)), probes
 
@@ -305,43 +319,43 @@ def recommend_from_metafeatures(
     top: int = 10,
     exclude_datasets: Sequence[str | int] = (),
     observed: Mapping[str, float] | None = None,
+    observed_std: Mapping[str, float] | None = None,
     dataset_name: str = "dataset",
     evidence_per_pipeline: int = 3,
+    use_local: bool = True,
+    target_spread: TargetSpread | None = None,
+    own_dataset_id: str | None = None,
 ) -> RecommendationReport:
     """Rank from meta-features alone (what the HTTP service and the priors use).
 
     ``observed`` maps pipeline ids to scores measured on the user's data (metric unit).
+    Regression pipelines are ranked on r2; RMSE and MAE are stated in the target's unit from
+    ``target_spread`` (without it, relative to the target's standard deviation / mean
+    absolute deviation, which the report's evidence note says). ``use_local=False`` ignores
+    the user's recorded runs; ``own_dataset_id`` is the user's ``local:<content hash>``.
     """
     from mile_meta.ranking import rank_pipelines
 
     started = time.perf_counter()
     chosen = resolve_metric(metric) if metric else default_metric(task_type)
     excluded = resolve_exclusions(kb, exclude_datasets)
+    view = kb.without(excluded, local=use_local)
+    relative = False
+    if task_type == "regression" and chosen.name != "r2" and target_spread is None:
+        target_spread, relative = TargetSpread(1.0, 1.0), True
     ranked = rank_pipelines(
-        kb,
+        view,
         chosen,
         task_type,
         meta_features,
-        exclude=excluded,
         observed=observed,
+        observed_std=observed_std,
+        own_dataset_id=own_dataset_id if own_dataset_id not in excluded else None,
+        target_spread=target_spread,
         evidence_per_pipeline=evidence_per_pipeline,
     )
-    recommendations = tuple(
-        Recommendation(
-            rank=index,
-            pipeline_id=item.pipeline_id,
-            spec=item.spec,
-            family=item.family,
-            origin_key=item.origin_key,
-            predicted_score=item.predicted_score,
-            lower=item.lower,
-            upper=item.upper,
-            expected_fit_seconds=item.expected_fit_seconds,
-            evidence=item.evidence,
-            observed_score=None if observed is None else observed.get(item.pipeline_id),
-        )
-        for index, item in enumerate(ranked.items[:top], start=1)
-    )
+    recommendations = ranked.recommendations[:top]
+    notes = _evidence_note(ranked, task_type, chosen, relative)
     return RecommendationReport(
         dataset_name=dataset_name,
         task_type=task_type,
@@ -353,4 +367,180 @@ def recommend_from_metafeatures(
         meta_learner=ranked.meta_learner,
         seconds=time.perf_counter() - started,
         excluded_datasets=excluded,
+        ranking_metric=ranked.ranking_metric,
+        order_note=(
+            f"ordered by predicted {chosen.name.replace('_', ' ')}, best first (a measured score "
+            "where the pipeline ran on this data); the interval is the 10-90 % range"
+        ),
+        evidence_note=notes,
+        warnings=_warnings(recommendations),
+        used_local_runs=use_local,
     )
+
+
+def _evidence_note(ranked: Any, task_type: str, metric: Metric, relative: bool) -> str:
+    """How much evidence stands behind the ranking, in one sentence."""
+    note = (
+        f"{ranked.meta_learner} learned from {ranked.n_datasets} knowledge-base datasets x "
+        f"{ranked.n_pipelines} pipelines ({ranked.knowledge_base_metric})"
+    )
+    if ranked.n_local_runs:
+        note += f", plus {ranked.n_local_runs} of your runs on other datasets as evidence"
+    if task_type == "regression":
+        note += (
+            "; regression is ranked on r2 (scale-free) and its evidence is thin: the defaults "
+            "corpus' dense matrix of a few default pipelines, and auto-sklearn's one "
+            "configuration per dataset"
+        )
+        if metric.name != "r2":
+            if relative:
+                note += (
+                    f"; {metric.name} is stated relative to the target's spread (1 = predicting "
+                    "a constant): pass the data for the target's unit"
+                )
+            else:
+                note += f"; {metric.name} = spread of your target x sqrt(1 - r2)"
+    return note + "."
+
+
+def _warnings(recommendations: Sequence[Recommendation]) -> tuple[str, ...]:
+    """A pick that did poorly on a dataset looking identical to the user's is flagged."""
+    if not recommendations:
+        return ()
+    best = recommendations[0]
+    warnings = []
+    for evidence in best.evidence:
+        if evidence.distance is not None and evidence.distance < TWIN_DISTANCE:
+            if evidence.rank_on_dataset > LOW_RANK_ON_TWIN:
+                warnings.append(
+                    f"the first pick ranked only #{evidence.rank_on_dataset} on "
+                    f"{evidence.dataset_name}, which looks identical to your data (distance 0); "
+                    "try the pipelines that did best there too (mile-meta kb show dataset "
+                    f"{evidence.dataset_id})"
+                )
+            break
+    return tuple(warnings)
+
+
+@dataclass(frozen=True)
+class NearestBest:
+    """The knowledge base's best pipeline on one of the nearest datasets (ranking metric)."""
+
+    dataset_id: str
+    dataset_name: str
+    distance: float
+    pipeline: str
+    score: float
+
+
+@dataclass(frozen=True)
+class EvaluationComparison:
+    """How one measured result compares with what ``recommend`` predicted for that pipeline
+    on this data (metric unit; None when no corpus measured the pipeline) and with the
+    knowledge base's best on the nearest datasets (on ``ranking_metric``: r2 for regression,
+    where ``measured_on_ranking_metric`` converts the result with the target's spread)."""
+
+    metric: str
+    measured: float
+    predicted: float | None
+    lower: float | None
+    upper: float | None
+    rank: int | None  # in the recommendation list for this data
+    n_ranked: int
+    ranking_metric: str
+    measured_on_ranking_metric: float | None
+    nearest_best: tuple[NearestBest, ...]
+
+    @property
+    def verdict(self) -> str:
+        if self.predicted is None or self.lower is None or self.upper is None:
+            return "no corpus has measured this pipeline: nothing was predicted for it"
+        metric = resolve_metric(self.metric)
+        if self.lower <= self.measured <= self.upper:
+            return "inside the predicted 10-90 % interval"
+        better = (self.measured > self.upper) == metric.higher_is_better
+        return (
+            "better than the predicted 10-90 % interval"
+            if better
+            else "worse than the predicted 10-90 % interval"
+        )
+
+
+def compare_evaluation(
+    result: EvaluationResult, dataset: Dataset, kb: KnowledgeBase, *, nearest: int = 3
+) -> EvaluationComparison:
+    """Compare an ``evaluate`` result with the recommendation for ``dataset`` (ranked
+    without that result: the dataset's own runs are hidden) and with the knowledge base's
+    best pipelines on the ``nearest`` most similar datasets."""
+    from mile_meta.metafeatures import compute_metafeatures
+    from mile_meta.ranking import (
+        KNOWLEDGE_BASE_METRICS,
+        knowledge_base_metric,
+        nearest_datasets,
+        ranking_metric,
+    )
+
+    metric = resolve_metric(result.metric)
+    meta_features = compute_metafeatures(
+        dataset.frame, dataset.target, task_type=dataset.task_type, time_budget_seconds=2.0
+    ).values
+    spread = TargetSpread.of(dataset.target) if dataset.task_type == "regression" else None
+    report = recommend_from_metafeatures(
+        meta_features,
+        dataset.task_type,
+        kb=kb,
+        metric=metric.name,
+        top=1_000_000,
+        exclude_datasets=[dataset.dataset_id],
+        target_spread=spread,
+        evidence_per_pipeline=0,
+    )
+    match = next((r for r in report.recommendations if r.pipeline_id == result.pipeline_id), None)
+    chosen = ranking_metric(metric)
+    measured_ranking: float | None = result.mean
+    if chosen.name != metric.name:
+        measured_ranking = spread.from_metric(metric, result.mean) if spread else None
+    stored = knowledge_base_metric(kb, metric)
+    flip = any(
+        name == stored and how == "one_minus"
+        for name, how in KNOWLEDGE_BASE_METRICS.get(chosen.name, ())
+    )
+    view = kb.without([dataset.dataset_id])
+    best = []
+    for near in nearest_datasets(view, meta_features, metric, k=nearest):
+        top = kb.best_pipelines(near.dataset_id, stored, limit=1)
+        if not top:
+            continue
+        value = 1.0 - top[0].value if flip else top[0].value
+        best.append(
+            NearestBest(
+                near.dataset_id,
+                near.dataset_name,
+                near.distance,
+                _describe(kb, top[0].pipeline_id, top[0].origin_key),
+                value,
+            )
+        )
+    return EvaluationComparison(
+        metric=metric.name,
+        measured=result.mean,
+        predicted=None if match is None else match.predicted_score,
+        lower=None if match is None else match.lower,
+        upper=None if match is None else match.upper,
+        rank=None if match is None else match.rank,
+        n_ranked=len(report.recommendations),
+        ranking_metric=chosen.name,
+        measured_on_ranking_metric=measured_ranking,
+        nearest_best=tuple(best),
+    )
+
+
+def _describe(kb: KnowledgeBase, pipeline_id: str, fallback: str) -> str:
+    """A pipeline as people read it (its spec), else the corpus' name for it."""
+    from mile_meta.pipelines import PipelineSpec
+
+    spec_json = kb.pipeline_descriptors([pipeline_id]).loc[pipeline_id, "spec_json"]
+    try:
+        return PipelineSpec.from_json(str(spec_json)).describe()
+    except (ValueError, KeyError, TypeError):
+        return fallback or pipeline_id

@@ -11,6 +11,11 @@ pipelines evaluated on it (0 = its best pipeline, 1 = its worst):
 * regret of the best of the top k, k = 1, 3, 5, 10, 25 (zero-shot), mean and median;
 * regret of the best of k evaluations in adaptive mode (probes included);
 * rank on the dataset of the first recommendation (1 = its best pipeline);
+* the same top-k regrets in the order ``mile-meta recommend`` prints (sorted by predicted
+  score: the "by predicted score" rows);
+* coverage of the printed 10-90 % interval (nominal 80 %): the share of the held-out
+  dataset's pipelines whose true score lies inside the interval predicted for it, over all
+  its pipelines and for the first recommendation;
 * fit time and time per recommendation.
 
 Usage:
@@ -49,7 +54,13 @@ CORPORA = {
     # corpus -> (metric, sources of evaluations)
     "oboe": ("balanced_error_rate", ("oboe",)),
     "lcdb": ("predictive_accuracy", ("lcdb",)),
+    # regression, on the scale-free measure the recommender ranks it by
+    "regression": ("r2", ("autosklearn", "defaults")),
+    # classification with the default pipelines next to Oboe's
+    "oboe+defaults": ("balanced_accuracy", ("defaults", "oboe")),
 }
+# a held-out dataset needs this many evaluated pipelines to say anything about a ranking
+MIN_PIPELINES_HELD_OUT = 3
 
 
 def make_learners(names: list[str]) -> dict[str, object]:
@@ -114,6 +125,28 @@ def evaluate_dataset(view, position: int, learner_specs: dict, budgets: tuple[in
         order = [index_of[pid] for pid in ranking.pipeline_ids if evaluated[index_of[pid]]]
         zero_shot = {k: float(regret_row[order[:k]].min()) for k in KS}
         first_rank = int(rank_lookup[order[0]])
+        # the order recommend prints, and the coverage of the interval it prints
+        oriented = {item.pipeline_id: metric_sign * item.predicted_score for item in ranking}
+        by_predicted = sorted(order, key=lambda i: -oriented[view.pipeline_ids[i]])
+        zero_shot_predicted = {k: float(regret_row[by_predicted[:k]].min()) for k in KS}
+        inside = []
+        widths = []
+        for item in ranking:
+            column = index_of[item.pipeline_id]
+            if not evaluated[column]:
+                continue
+            truth = float(metric_sign * true_scores[column])
+            inside.append(item.lower - 1e-12 <= truth <= item.upper + 1e-12)
+            widths.append(item.upper - item.lower)
+        first = ranking.pipelines[0]
+        first_truth = (
+            float(metric_sign * true_scores[index_of[first.pipeline_id]])
+            if evaluated[index_of[first.pipeline_id]]
+            else None
+        )
+        coverage_first = (
+            None if first_truth is None else bool(first.lower <= first_truth <= first.upper)
+        )
 
         adaptive: dict[int, float] = {}
         adaptive_seconds: list[float] = []
@@ -145,6 +178,10 @@ def evaluate_dataset(view, position: int, learner_specs: dict, budgets: tuple[in
                         adaptive[step] = best
         out[name] = {
             "zero_shot": zero_shot,
+            "zero_shot_by_predicted": zero_shot_predicted,
+            "coverage": float(np.mean(inside)) if inside else None,
+            "coverage_first": coverage_first,
+            "interval_width": float(np.median(widths)) if widths else None,
             "adaptive": adaptive,
             "first_rank": first_rank,
             "fit_seconds": fit_seconds,
@@ -153,6 +190,10 @@ def evaluate_dataset(view, position: int, learner_specs: dict, budgets: tuple[in
         }
     out["Random"] = {
         "zero_shot": {k: random_order_regret(regret_row, k) for k in KS},
+        "zero_shot_by_predicted": {k: random_order_regret(regret_row, k) for k in KS},
+        "coverage": None,
+        "coverage_first": None,
+        "interval_width": None,
         "adaptive": {k: random_order_regret(regret_row, k) for k in budgets},
         "first_rank": float((evaluated.sum() + 1) / 2),
         "fit_seconds": 0.0,
@@ -184,6 +225,19 @@ def summarize(per_dataset: list[dict], budgets: tuple[int, ...]) -> dict[str, di
                 "mean": float(values.mean()),
                 "median": float(np.median(values)),
             }
+        entry["zero_shot_by_predicted"] = {
+            k: {
+                "mean": float(np.mean([row["zero_shot_by_predicted"][k] for row in rows])),
+                "median": float(np.median([row["zero_shot_by_predicted"][k] for row in rows])),
+            }
+            for k in KS
+        }
+        covered = [row["coverage"] for row in rows if row["coverage"] is not None]
+        first = [row["coverage_first"] for row in rows if row["coverage_first"] is not None]
+        widths = [row["interval_width"] for row in rows if row["interval_width"] is not None]
+        entry["coverage"] = float(np.mean(covered)) if covered else None
+        entry["coverage_first"] = float(np.mean(first)) if first else None
+        entry["median_interval_width"] = float(np.median(widths)) if widths else None
         entry["mean_first_rank"] = float(np.mean([row["first_rank"] for row in rows]))
         entry["mean_fit_seconds"] = float(np.mean([row["fit_seconds"] for row in rows]))
         entry["mean_rank_ms"] = 1000 * float(np.mean([row["rank_seconds"] for row in rows]))
@@ -220,6 +274,31 @@ def markdown(corpus: str, view, summary: dict, budgets: tuple[int, ...], n_held_
             + " | ".join(cells)
             + f" | {entry['mean_first_rank']:.1f} | {entry['mean_fit_seconds']:.2f} | {entry['mean_rank_ms']:.1f} |"
         )
+    lines += [
+        "",
+        "In the order `recommend` prints (sorted by predicted score), and the coverage of the "
+        "printed 10-90 % interval (nominal 80 %) over all of the held-out dataset's pipelines "
+        "and for the first recommendation; median interval width in the metric's unit.",
+        "",
+        "| learner | "
+        + " | ".join(f"top-{k}" for k in KS)
+        + " | coverage (all) | coverage (top-1) | width |",
+        "|---|" + "---|" * (len(KS) + 3),
+    ]
+    for name, entry in summary.items():
+        if entry["coverage"] is None:
+            continue
+        cells = [
+            f"{entry['zero_shot_by_predicted'][k]['mean']:.4f} "
+            f"({entry['zero_shot_by_predicted'][k]['median']:.3f})"
+            for k in KS
+        ]
+        lines.append(
+            f"| {name} | "
+            + " | ".join(cells)
+            + f" | {entry['coverage']:.3f} | {entry['coverage_first']:.3f} |"
+            f" {entry['median_interval_width']:.4f} |"
+        )
     if budgets:
         lines += [
             "",
@@ -250,8 +329,8 @@ def open_kb(path: str | None):
         return KnowledgeBase.open(path, must_exist=True)
     folder = Path(tempfile.mkdtemp(prefix="mile-meta-bench-"))
     target = folder / "kb.sqlite"
-    print(f"building the knowledge base (oboe, lcdb) in {target} ...", file=sys.stderr)
-    build_knowledge_base(target, ["oboe", "lcdb"])
+    print(f"building the knowledge base in {target} ...", file=sys.stderr)
+    build_knowledge_base(target, ["oboe", "lcdb", "autosklearn", "defaults"])
     return KnowledgeBase.open(target, must_exist=True)
 
 
@@ -262,7 +341,7 @@ def main() -> None:
     parser.add_argument(
         "--learners",
         default="AverageRank,GreedyPortfolio,GreedyPortfolio(similar),NearestDatasets,"
-        "CollaborativeFiltering,PerformanceModel",
+        "CollaborativeFiltering,PerformanceModel,Ensemble",
         help="comma-separated learner names",
     )
     parser.add_argument("--budgets", default="1,3,5,10,25", help="adaptive budgets ('' for none)")
@@ -295,7 +374,8 @@ def main() -> None:
     for corpus in corpora:
         metric, sources = CORPORA[corpus]
         view = KnowledgeBaseView.from_kb(kb, metric, sources=sources)
-        positions = list(range(view.n_datasets))
+        enough = np.isfinite(view.scores).sum(axis=1) >= MIN_PIPELINES_HELD_OUT
+        positions = [p for p in range(view.n_datasets) if enough[p]]
         if args.max_datasets and args.max_datasets < len(positions):
             step = math.ceil(len(positions) / args.max_datasets)
             positions = positions[::step]

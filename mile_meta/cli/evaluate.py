@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -90,6 +92,7 @@ def command(
                 record=record,
                 cache=cache,
             )
+        comparison, why_not = _compare(result, dataset, kb)
     if as_json:
         echo_json(
             {
@@ -106,6 +109,9 @@ def command(
                 "cached_folds": result.cached_folds,
                 "dataset_id": result.dataset_id,
                 "recorded": record,
+                "comparison": None
+                if comparison is None
+                else {**dataclasses.asdict(comparison), "verdict": comparison.verdict},
             }
         )
         return
@@ -121,3 +127,37 @@ def command(
     )
     if record:
         click.echo(f"recorded as a local run of {result.dataset_id}")
+    if comparison is None:
+        click.echo(f"no comparison with the knowledge base: {why_not}")
+    else:
+        _print_comparison(comparison)
+
+
+def _compare(result: Any, dataset: Any, kb: Any) -> tuple[Any, str]:
+    """The comparison with the recommendation, or None and why there is none."""
+    from mile_meta.errors import MileMetaError
+    from mile_meta.recommend import compare_evaluation
+
+    try:
+        return compare_evaluation(result, dataset, kb), ""
+    except MileMetaError as error:
+        return None, str(error).splitlines()[0]
+
+
+def _print_comparison(comparison: Any) -> None:
+    if comparison.predicted is None:
+        click.echo(f"compared with the recommendation: {comparison.verdict}")
+    else:
+        click.echo(
+            f"compared with the recommendation: predicted {comparison.predicted:.4g} "
+            f"[{comparison.lower:.4g}, {comparison.upper:.4g}] (rank {comparison.rank} of "
+            f"{comparison.n_ranked} for this data); measured {comparison.measured:.4g}: "
+            f"{comparison.verdict}"
+        )
+    measured = comparison.measured_on_ranking_metric
+    for near in comparison.nearest_best:
+        versus = "" if measured is None else f" (yours: {measured:.4g})"
+        click.echo(
+            f"  best on {near.dataset_name} (distance {near.distance:.2f}): "
+            f"{comparison.ranking_metric} {near.score:.4g}{versus} by {near.pipeline[:70]}"
+        )

@@ -239,3 +239,69 @@ def components(metric: str, top: int, kb_path: Path | None, as_json: bool) -> No
         return
     for component, count in wins.most_common():
         click.echo(f"{count:>6}  {component}")
+
+
+@command.command("runs")
+@click.option("--dataset", default=None, help="Only runs on this dataset (id, name or file).")
+@click.option("--search", "search_id", default=None, help="Only runs recorded by this search.")
+@kb_option
+@json_option
+def runs(dataset: str | None, search_id: str | None, kb_path: Path | None, as_json: bool) -> None:
+    """List the local runs: what evaluate, search and recommend --probe recorded on your data.
+
+    They enter recommendations as evidence (weighted by how similar the data is, shrunk
+    toward the corpora); `recommend --no-local` ignores them, `kb forget-runs` removes them.
+
+    \b
+    Example:
+      mile-meta kb runs --dataset credit-g
+    """
+    with open_knowledge_base(kb_path) as kb:
+        listed = kb.local_runs(dataset=dataset, search=search_id)
+    if as_json:
+        echo_json([dataclasses.asdict(run) for run in listed])
+        return
+    if not listed:
+        click.echo("no local runs")
+        return
+    current = None
+    for run in listed:
+        if run.dataset_id != current:
+            current = run.dataset_id
+            click.echo(f"{run.dataset_name} [{run.dataset_id}]")
+        search = f"  search {run.search}" if run.search else ""
+        click.echo(
+            f"  {run.metric} {run.value:.4f} over {run.n_evaluations} folds  {run.family:<22} "
+            f"{run.pipeline_id}{search}"
+        )
+
+
+@command.command("forget-runs")
+@click.option("--dataset", default=None, help="Remove the runs on this dataset (id, name or file).")
+@click.option("--search", "search_id", default=None, help="Remove the runs of this search.")
+@click.option("--all", "everything", is_flag=True, help="Remove every local run.")
+@kb_option
+@json_option
+def forget_runs(
+    dataset: str | None,
+    search_id: str | None,
+    everything: bool,
+    kb_path: Path | None,
+    as_json: bool,
+) -> None:
+    """Remove local runs from the knowledge base (by dataset, by search, or --all).
+
+    \b
+    Example:
+      mile-meta kb forget-runs --dataset credit-g
+    """
+    if not (dataset or search_id or everything):
+        raise click.UsageError("say what to forget: --dataset, --search or --all")
+    if everything and (dataset or search_id):
+        raise click.UsageError("--all removes every local run; drop --dataset/--search")
+    with open_knowledge_base(kb_path) as kb:
+        removed = kb.forget_local_runs(dataset=dataset, search=search_id)
+    if as_json:
+        echo_json({"removed_evaluations": removed})
+        return
+    click.echo(f"removed {removed} local evaluations")

@@ -52,6 +52,11 @@ if TYPE_CHECKING:
 @click.option(
     "--no-cache", is_flag=True, help="Probes reuse and keep nothing (see mile-meta cache)."
 )
+@click.option(
+    "--no-local",
+    is_flag=True,
+    help="Rank from the corpora alone, ignoring the runs recorded on your own data.",
+)
 @kb_option
 @json_option
 def command(
@@ -66,6 +71,7 @@ def command(
     no_record: bool,
     encoding: str | None,
     no_cache: bool,
+    no_local: bool,
     kb_path: Path | None,
     as_json: bool,
 ) -> None:
@@ -96,6 +102,7 @@ def command(
                 seed=seed,
                 record_probes=record,
                 reuse=not no_cache,
+                use_local=not no_local,
             )
     if as_json:
         echo_json(report.to_dict())
@@ -111,23 +118,37 @@ def _print_report(report: RecommendationReport) -> None:
     )
     if report.excluded_datasets:
         click.echo(f"excluded from the knowledge base: {', '.join(report.excluded_datasets)}")
+    if not report.used_local_runs:
+        click.echo("your recorded runs are ignored (--no-local)")
+    if report.evidence_note:
+        click.echo(f"evidence: {report.evidence_note}")
     for pipeline_id, error in report.failed_probes:
         click.echo(f"probe of {pipeline_id} failed: {error}")
-    click.echo(f"{'#':>3}  {'predicted [10-90 %]':<24} {'fit s':>6}  {'family':<22} pipeline")
+    if report.order_note:
+        click.echo(f"order: {report.order_note}")
+    click.echo(f"{'#':>3}  {'predicted [10-90 %]':<26} {'fit s':>6}  {'family':<22} pipeline")
+    evidence_metric = (
+        report.ranking_metric
+        if report.ranking_metric and report.ranking_metric != report.metric
+        else ""
+    )
     for r in report.recommendations:
         if r.observed_score is not None:
-            predicted = f"{r.observed_score:.3f} (observed)"
+            predicted = f"{r.observed_score:.4g} (measured here)"
         else:
-            predicted = f"{r.predicted_score:.3f} [{r.lower:.3f}, {r.upper:.3f}]"
+            predicted = f"{r.predicted_score:.4g} [{r.lower:.4g}, {r.upper:.4g}]"
         fit = "" if r.expected_fit_seconds is None else f"{r.expected_fit_seconds:.2g}"
         click.echo(
-            f"{r.rank:>3}  {predicted:<24} {fit:>6}  {r.family:<22} {r.spec.describe()}  [{r.pipeline_id}]"
+            f"{r.rank:>3}  {predicted:<26} {fit:>6}  {r.family:<22} {r.spec.describe()}  [{r.pipeline_id}]"
         )
         why = "; ".join(
             f"{e.dataset_name or e.dataset_id}"
             + ("" if e.distance is None else f" (distance {e.distance:.2f})")
-            + f": {e.observed_score:.3f}, #{e.rank_on_dataset} there"
+            + f": {evidence_metric + ' ' if evidence_metric else ''}{e.observed_score:.3f}, "
+            f"#{e.rank_on_dataset} there"
             for e in r.evidence[:3]
         )
         if why:
             click.echo(f"{'':>5}why: {why}")
+    for warning in report.warnings:
+        click.echo(f"warning: {warning}")

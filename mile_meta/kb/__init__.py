@@ -3,6 +3,7 @@
 from mile_meta.kb._browse import BROWSABLE, Page, browse
 from mile_meta.kb._build import build_knowledge_base, ensure_default_knowledge_base
 from mile_meta.kb._portfolios import PortfolioPosition, portfolio_positions
+from mile_meta.kb._reads import LocalRun, display_name
 from mile_meta.kb._store import (
     BestPipeline,
     DatasetSummary,
@@ -21,8 +22,9 @@ __all__ = [
     "IngestReport",
     "KnowledgeBase",
     "KnowledgeBaseStats",
-    "PortfolioPosition",
+    "LocalRun",
     "Page",
+    "PortfolioPosition",
     "StaleSessionError",
     "Workflows",
     "browse",
@@ -30,6 +32,7 @@ __all__ = [
     "build_knowledge_base",
     "compare_versions",
     "component_wins",
+    "display_name",
     "ensure_default_knowledge_base",
     "evaluation_id",
     "portfolio_positions",

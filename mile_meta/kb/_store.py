@@ -36,6 +36,7 @@ import pandas as pd
 import sqlite_utils
 
 from mile_meta.errors import KnowledgeBaseError
+from mile_meta.kb._reads import KnowledgeBaseReads
 from mile_meta.kb.migrations import all_migrations
 from mile_meta.records import (
     DatasetRecord,
@@ -142,7 +143,7 @@ class DatasetSummary:
     best_pipelines: dict[str, list[BestPipeline]]  # metric -> best first
 
 
-class KnowledgeBase:
+class KnowledgeBase(KnowledgeBaseReads):
     """A mile-meta knowledge base in one SQLite file (WAL mode).
 
     >>> kb = KnowledgeBase.open("kb.sqlite")          # doctest: +SKIP
@@ -521,7 +522,8 @@ class KnowledgeBase:
 
     def source_names(self) -> list[str]:
         """Names of the sources ingested so far, sorted."""
-        return [row[0] for row in self.db.execute("SELECT name FROM sources ORDER BY name")]
+        rows = self.db.execute("SELECT name FROM sources ORDER BY name")
+        return [row[0] for row in rows if row[0] not in self.hidden_sources]
 
     def stats(self) -> KnowledgeBaseStats:
         """Counts per entity and per source (answers from the sources table and indexes)."""
@@ -775,6 +777,7 @@ class KnowledgeBase:
             self.db.conn,
             params=params,
         )
+        frame = self._visible_rows(frame)
         if frame.empty:
             return frame
         if largest_train_size and frame["train_size"].notna().any():
@@ -798,6 +801,7 @@ class KnowledgeBase:
         frame = pd.read_sql_query(
             "SELECT dataset_id, source, name, value FROM qualities", self.db.conn
         )
+        frame = self._visible_rows(frame)
         if sources is not None:
             order = {name: rank for rank, name in enumerate(sources)}
             frame = frame[frame["source"].isin(order)]

@@ -36,6 +36,7 @@ __all__ = ["Estimate", "MetaLearner", "Query"]
 # standardized log units) makes a dataset twice as large count about half as much.
 EVIDENCE_BANDWIDTH = 0.5
 Z_10_90 = 1.2815515655446004  # standard normal 90 % quantile
+FILL_PRIOR_DATASETS = 3.0  # pseudo-datasets behind a pipeline's filled regret (_mean_fill)
 LEVEL_POOLING = 2.0  # pseudo-observations behind the neighbours' level (see _scores_from_regret)
 
 
@@ -384,11 +385,21 @@ def _additive_fill(scores: np.ndarray) -> np.ndarray:
 
 
 def _mean_fill(regret: np.ndarray) -> np.ndarray:
-    """Normalized regret with missing cells set to the pipeline's mean regret (1 if never run)."""
+    """Normalized regret with missing cells set to the pipeline's mean regret, shrunk toward
+    the mean of all known regrets by :data:`FILL_PRIOR_DATASETS` pseudo-datasets (1, the
+    worst, for a pipeline never run).
+
+    Without shrinkage a pipeline evaluated on one dataset only — auto-sklearn's incumbents,
+    a pipeline only the user ran — gets that dataset's regret (often 0: it was the only one
+    there) on every dataset it never saw, and a portfolio picks it first everywhere.
+    """
     known = np.isfinite(regret)
     total = known.sum(axis=0)
+    overall = float(np.mean(regret[known])) if known.any() else 1.0
     with np.errstate(invalid="ignore", divide="ignore"):
-        column_mean = np.where(total > 0, np.where(known, regret, 0.0).sum(axis=0) / total, 1.0)
+        sums = np.where(known, regret, 0.0).sum(axis=0)
+        column_mean = (sums + FILL_PRIOR_DATASETS * overall) / (total + FILL_PRIOR_DATASETS)
+    column_mean = np.where(total > 0, column_mean, 1.0)  # never run: the worst
     return np.where(known, regret, column_mean[None, :])
 
 

@@ -49,7 +49,8 @@ QUALITY_STAND_INS: dict[str, str] = {
 # Corpus qualities come from OpenML; Oboe's two size columns are the weakest, and
 # auto-sklearn computed its same-named meta-features on a training split without the target,
 # so both lose any tie with another source's value of the same quality.
-_LAST_QUALITY_SOURCES = ("autosklearn", "oboe")
+# mile-meta's own computations (the defaults corpus, the user's datasets) lose to OpenML's.
+_LAST_QUALITY_SOURCES = ("autosklearn", "defaults", "local", "oboe")
 
 
 def canonical_dataset_id(key: str | int) -> str:
@@ -160,7 +161,11 @@ class KnowledgeBaseView:
         dataset_ids = tuple(str(key) for key in scores.index)
         pipeline_ids = tuple(str(key) for key in scores.columns)
 
-        used_sources = sorted(set(_sources_with(kb, metric_sources, chosen_sources)))
+        used_sources = sorted(
+            name
+            for name in kb.sources_with_metrics(metric_sources)
+            if chosen_sources is None or name in chosen_sources
+        )
         chosen_quality_sources = (
             list(quality_sources) if quality_sources is not None else list(used_sources)
         )
@@ -169,12 +174,12 @@ class KnowledgeBaseView:
             metric=requested.name,
             higher_is_better=requested.higher_is_better,
             dataset_ids=dataset_ids,
-            dataset_names=_dataset_names(kb, dataset_ids),
+            dataset_names=tuple(kb.dataset_names(dataset_ids)[d] for d in dataset_ids),
             pipeline_ids=pipeline_ids,
             scores=sign * scores.to_numpy(dtype=float),
             runtime_seconds=runtimes.to_numpy(dtype=float),
             meta_features=meta_features,
-            pipelines=_pipeline_descriptors(kb, pipeline_ids),
+            pipelines=kb.pipeline_descriptors(pipeline_ids),
             sources=tuple(used_sources),
             quality_sources=tuple(chosen_quality_sources),
             metric_sources=tuple(metric_sources),
@@ -263,15 +268,6 @@ def normalized_regret(scores: np.ndarray) -> np.ndarray:
     return (best[:, None] - scores) / spread[:, None]
 
 
-def _sources_with(kb: KnowledgeBase, metrics: list[str], sources: list[str] | None) -> list[str]:
-    marks = ",".join("?" * len(metrics))
-    rows = kb.db.execute(
-        f"SELECT DISTINCT source FROM evaluations WHERE metric IN ({marks})", metrics
-    ).fetchall()
-    found = [str(row[0]) for row in rows]
-    return [name for name in found if sources is None or name in sources]
-
-
 def _meta_features(
     kb: KnowledgeBase, dataset_ids: tuple[str, ...], sources: list[str]
 ) -> pd.DataFrame:
@@ -288,32 +284,3 @@ def _meta_features(
     wide = wide.astype(float)
     wide.index.name = "dataset_id"
     return wide[sorted(wide.columns)]
-
-
-def _dataset_names(kb: KnowledgeBase, dataset_ids: tuple[str, ...]) -> tuple[str, ...]:
-    names: dict[str, str] = {}
-    for dataset_id, name in kb.db.execute("SELECT dataset_id, name FROM datasets"):
-        if name:
-            names[dataset_id] = name
-    for dataset_id, origin_key in kb.db.execute(
-        "SELECT dataset_id, origin_key FROM dataset_origins ORDER BY source"
-    ):
-        names.setdefault(dataset_id, origin_key or dataset_id)
-    return tuple(names.get(dataset_id, dataset_id) for dataset_id in dataset_ids)
-
-
-def _pipeline_descriptors(kb: KnowledgeBase, pipeline_ids: tuple[str, ...]) -> pd.DataFrame:
-    rows = kb.db.execute(
-        "SELECT p.pipeline_id, p.family, p.spec_json,"
-        " (SELECT origin_key FROM pipeline_origins o WHERE o.pipeline_id = p.pipeline_id"
-        "  ORDER BY o.source LIMIT 1),"
-        " (SELECT source FROM pipeline_origins o WHERE o.pipeline_id = p.pipeline_id"
-        "  ORDER BY o.source LIMIT 1)"
-        " FROM pipelines p"
-    ).fetchall()
-    frame = pd.DataFrame(
-        rows, columns=["pipeline_id", "family", "spec_json", "origin_key", "source"]
-    ).set_index("pipeline_id")
-    frame = frame.reindex(list(pipeline_ids))
-    frame["family"] = frame["family"].fillna("unknown")
-    return frame
