@@ -86,6 +86,12 @@ def _read_table(path: Path, encoding: str | None = None) -> pd.DataFrame:
         return _read_text_table(path, suffixes, encoding)
     except DataError:
         raise
+    except UnicodeDecodeError as error:
+        # a byte past the sample the encoding was detected on
+        raise DataError(
+            f"{path} is not valid {error.encoding} beyond its first lines; pass the file's "
+            "encoding with --encoding, e.g. latin-1"
+        ) from error
     except (OSError, ValueError, UnicodeError, csv.Error, pd.errors.ParserError) as error:
         first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise DataError(

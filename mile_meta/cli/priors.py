@@ -94,7 +94,8 @@ def command(
     chosen = exporter(format_name)
     if output is not None and not output.expanduser().parent.is_dir():
         raise MileMetaError(
-            f"folder {output.expanduser().parent} does not exist; create it or pass another -o path"
+            f"folder {output.expanduser().parent} does not exist; create it or pass another -o path",
+            usage=True,
         )
     with open_knowledge_base(kb_path) as kb:
         prior = build_prior(

@@ -61,15 +61,31 @@ def build_knowledge_base(
     if resolved.exists():
         return _update(resolved, made, on_source)
     with build_lock(resolved):
-        if resolved.exists():  # another process built it while we waited: update it
-            return _update(resolved, made, on_source)
+        if resolved.exists():
+            # another process built it while we waited: what it ingested from the same
+            # corpus files is not ingested again (N builds at once make one build)
+            return _update(resolved, made, on_source, skip_unchanged=True)
         return _build_new(resolved, made, on_source)
 
 
-def _update(path: Path, made: list[Source], on_source: SourceCallback | None) -> list[IngestReport]:
+def _update(
+    path: Path,
+    made: list[Source],
+    on_source: SourceCallback | None,
+    *,
+    skip_unchanged: bool = False,
+) -> list[IngestReport]:
     with KnowledgeBase.open(path) as kb:
         kb.require_writable("ingest the corpora")
-        return [_ingest(kb, source, on_source) for source in made]
+        reports = []
+        for source in made:
+            info = source.info()
+            held = kb.source_provenance(info.name) if skip_unchanged else None
+            if held is not None and held == (info.version, [list(f) for f in info.files]):
+                reports.append(IngestReport(info.name, kb.source_counts(info.name), 0.0))
+                continue
+            reports.append(_ingest(kb, source, on_source))
+        return reports
 
 
 def _build_new(

@@ -520,6 +520,13 @@ class KnowledgeBase(KnowledgeBaseReads):
             "evaluations": count("SELECT count(*) FROM evaluations WHERE source = ?"),
         }
 
+    def source_provenance(self, name: str) -> tuple[str, list[list[str]]] | None:
+        """The version and files (name, checksum) a source was last ingested from."""
+        row = self.db.execute(
+            "SELECT version, files FROM sources WHERE name = ?", [name]
+        ).fetchone()
+        return None if row is None else (row[0], json.loads(row[1] or "[]"))
+
     def source_names(self) -> list[str]:
         """Names of the sources ingested so far, sorted."""
         rows = self.db.execute("SELECT name FROM sources ORDER BY name")
