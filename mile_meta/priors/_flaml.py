@@ -232,6 +232,7 @@ class FlamlExporter(Exporter[FlamlPrior]):
     tool = "flaml"
     extra = "priors"
     runtime_class = "FlamlPortable"
+    needs = "flaml[automl]"
 
     def _export(self, prior: Prior) -> FlamlPrior:
         _require_flaml()
