@@ -129,6 +129,7 @@ class Exporter(ABC, Generic[ExportedT]):
     tool: ClassVar[str]
     extra: ClassVar[str] = "priors"
     runtime_class: ClassVar[str] = ""
+    needs: ClassVar[str] = ""  # the packages the written module imports, for its docstring
 
     def export(self, prior: Prior) -> ExportedT:
         """Validate ``prior`` and translate it."""
@@ -165,7 +166,7 @@ class Exporter(ABC, Generic[ExportedT]):
             f"Written by mile-meta {prior.provenance.mile_meta_version} on "
             f"{prior.provenance.created_at} (knowledge base "
             f"{prior.provenance.knowledge_base_checksum}, "
-            f"meta-learner {prior.provenance.meta_learner}). Needs {self.tool}, numpy and "
+            f"meta-learner {prior.provenance.meta_learner}). Needs {self.needs or self.tool}, numpy and "
             "scikit-learn (and the estimators' packages, e.g. lightgbm), not mile-meta.\n\n"
             f"Usage:\n{self._module_usage()}\n\n"
             f"What {self.tool} cannot express:\n{report}\n"

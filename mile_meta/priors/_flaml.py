@@ -72,6 +72,7 @@ class FlamlLearner:
     constants: tuple[tuple[str, Any], ...] = ()  # FLAML hyperparameters pinned to our space
     when: tuple[str, ParamValue] | None = None  # (our parameter, value) selecting this learner
     notes: tuple[str, ...] = ()
+    dropped: tuple[str, ...] = ()  # our hyperparameters the learner cannot take
 
     def flaml_name(self, ours: str) -> str:
         return dict(self.renames).get(ours, ours)
@@ -80,12 +81,13 @@ class FlamlLearner:
         return {v: k for k, v in self.renames}.get(theirs, theirs)
 
 
-# FLAML drops a constant None, so "no leaf limit" is a limit no tree reaches
-_NO_LEAF_LIMIT = 2**30
+# FLAML drops a constant None, and a forest of 2**30-leaf trees fails its memory estimate (the
+# learner is then never tried), so "no leaf limit" is FLAML's own upper bound for max_leaves
+_NO_LEAF_LIMIT = 32768
 _FOREST_CONSTANTS = (("n_estimators", 100), ("max_leaves", _NO_LEAF_LIMIT))
 _FOREST_NOTE = (
-    f"FLAML cannot leave max_leaf_nodes unset; it is pinned to {_NO_LEAF_LIMIT} (no practical "
-    "limit, but scikit-learn then grows trees best-first)"
+    f"FLAML cannot leave max_leaf_nodes unset; it is pinned to {_NO_LEAF_LIMIT}, FLAML's own "
+    "upper bound (no limit below 65k rows, but scikit-learn then grows trees best-first)"
 )
 _BOOSTING_CONSTANTS = (("log_max_bin", 8), ("reg_alpha", 0.0), ("subsample_freq", 1))
 
@@ -117,6 +119,7 @@ FLAML_LEARNERS: dict[str, tuple[FlamlLearner, ...]] = {
         FlamlLearner(
             "rf",
             constants=_FOREST_CONSTANTS,
+            dropped=("criterion",),
             notes=(
                 _FOREST_NOTE,
                 "FLAML drops criterion for regression forests (squared_error is used)",
@@ -127,6 +130,7 @@ FLAML_LEARNERS: dict[str, tuple[FlamlLearner, ...]] = {
         FlamlLearner(
             "extra_tree",
             constants=_FOREST_CONSTANTS,
+            dropped=("criterion",),
             notes=(
                 _FOREST_NOTE,
                 "FLAML drops criterion for regression forests (squared_error is used)",
@@ -228,6 +232,7 @@ class FlamlExporter(Exporter[FlamlPrior]):
     tool = "flaml"
     extra = "priors"
     runtime_class = "FlamlPortable"
+    needs = "flaml[automl]"
 
     def _export(self, prior: Prior) -> FlamlPrior:
         _require_flaml()
@@ -270,6 +275,7 @@ class FlamlExporter(Exporter[FlamlPrior]):
                     "renames": dict(mapping.renames),
                     "constants": dict(mapping.constants),
                     "when": list(mapping.when) if mapping.when else None,
+                    "dropped": list(mapping.dropped),
                     "custom": False,
                 }
                 points = [
@@ -370,7 +376,7 @@ class FlamlExporter(Exporter[FlamlPrior]):
 
     @staticmethod
     def _point(config: Mapping[str, ParamValue], mapping: FlamlLearner) -> dict[str, Any]:
-        skip = {mapping.when[0]} if mapping.when else set()
+        skip = ({mapping.when[0]} if mapping.when else set()) | set(mapping.dropped)
         return {mapping.flaml_name(k): v for k, v in config.items() if k not in skip}
 
     @staticmethod

@@ -124,6 +124,7 @@ class HyperoptExporter(Exporter[HyperoptPrior]):
     tool = "hyperopt"
     extra = "priors"
     runtime_class = "HyperoptPortable"
+    needs = "hyperopt"
 
     def _export(self, prior: Prior) -> HyperoptPrior:
         runtime_module = _require_hyperopt()

@@ -145,6 +145,7 @@ class OptunaExporter(Exporter[OptunaPrior]):
     extra = "priors"
 
     runtime_class = "OptunaPortable"
+    needs = "optuna"
 
     def _export(self, prior: Prior) -> OptunaPrior:
         notes = prior_notes(prior)

@@ -74,6 +74,7 @@ class RayTuneExporter(Exporter[RayTunePrior]):
     tool = "raytune"
     extra = "raytune"
     runtime_class = "RayTunePortable"
+    needs = "ray[tune] and optuna"
 
     def _export(self, prior: Prior) -> RayTunePrior:
         require_ray_tune()

@@ -354,6 +354,76 @@ def test_flaml_automl_starts_from_the_prior(credit_prior: Prior, small_data, tmp
         assert same_point({k: config[k] for k in expected}, expected)
 
 
+def _regression_prior(prior: Prior) -> Prior:
+    """The credit-g prior restated for regression (the test knowledge base holds no
+    regression results): a forest and a ridge start, even family weights."""
+    from mile_meta.pipelines.space import search_space
+    from mile_meta.priors import FamilyWeight
+
+    spaces = search_space("regression")
+    families: dict[str, list[str]] = {}
+    for space in spaces:
+        families.setdefault(space.family, []).append(space.estimator)
+    template = prior.starting_configurations[0]
+    starts = tuple(
+        replace(
+            template,
+            rank=rank,
+            estimator=name,
+            family=estimator_space(name).family,
+            params=tuple(estimator_space(name).defaults().items()),
+            source_ranks=(rank,),
+        )
+        for rank, name in enumerate(["RandomForestRegressor", "Ridge"], start=1)
+    )
+    return replace(
+        prior,
+        task_type="regression",
+        metric="root_mean_squared_error",
+        higher_is_better=False,
+        starting_configurations=starts,
+        family_weights=tuple(
+            FamilyWeight(family, 1 / len(families), tuple(names))
+            for family, names in families.items()
+        ),
+        distributions=(),
+        unexpressible=(),
+    )
+
+
+def test_flaml_regression_forests_and_added_learners_run(credit_prior: Prior) -> None:
+    _skip_unless_available("flaml")
+    from flaml import AutoML
+    from sklearn.datasets import load_diabetes
+
+    data = load_diabetes(as_frame=True).frame.iloc[:160]
+    prior = _regression_prior(credit_prior)
+    exported = export(prior, "flaml")
+    assert "criterion" not in exported.custom_hp["rf"]  # FLAML does not search it here
+    automl = AutoML()
+    exported.add_learners(automl)
+    kwargs = exported.fit_kwargs()
+    kwargs["estimator_list"] = ["rf", "extra_tree", "Ridge"]
+    best = {}
+    for learner in kwargs["estimator_list"]:  # each learner alone: each must run
+        automl = AutoML()
+        exported.add_learners(automl)
+        automl.fit(
+            data.drop(columns=["target"]),
+            data["target"],
+            task=exported.task,
+            time_budget=20,
+            max_iter=2,
+            verbose=0,
+            seed=0,
+            **{**kwargs, "estimator_list": [learner]},
+        )
+        best[learner] = automl.best_estimator
+        spec = exported.spec_of({"learner": automl.best_estimator, **automl.best_config})
+        assert spec.estimator.component.endswith("Regressor") or learner == "Ridge"
+    assert best == {"rf": "rf", "extra_tree": "extra_tree", "Ridge": "Ridge"}
+
+
 # -- hyperopt ----------------------------------------------------------------------------------
 
 

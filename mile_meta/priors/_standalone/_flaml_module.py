@@ -101,7 +101,7 @@ class FlamlPortable(PortablePrior):
         space: dict[str, Any] = {}
         for hyperparameter in self.estimators[estimator]["hyperparameters"]:
             ours = hyperparameter["parameter"]
-            if when is not None and ours == when[0]:
+            if (when is not None and ours == when[0]) or ours in entry.get("dropped", ()):
                 continue
             item: dict[str, Any] = {"domain": _domain(hyperparameter), "init_value": init[ours]}
             if hyperparameter["kind"] != "categorical":
