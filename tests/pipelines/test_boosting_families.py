@@ -145,3 +145,21 @@ def test_invalid_values_are_refused_before_fitting(estimator: str, bad: dict, ir
     model = build_pipeline(spec.with_estimator_params(**bad)).steps[-1][1]
     with pytest.raises(ValueError, match=f"'{next(iter(bad))}' parameter of {estimator}"):
         model._validate_params()  # what a search checks pinned values with
+
+
+@pytest.mark.slow
+def test_search_includes_the_new_families_from_the_cli(corpus_kb_path, tmp_path) -> None:
+    import json
+    from pathlib import Path
+
+    example = Path(__file__).resolve().parents[2] / "corpora" / "examples" / "credit-g.csv"
+    for family, component in (("xgboost", "XGBClassifier"), ("catboost", "CatBoostClassifier")):
+        result = subprocess.run(
+            [sys.executable, "-c", "from mile_meta.cli import main; main()", "search", str(example), "--target", "class",
+             "--budget", "60s", "--include", family, "--kb", str(corpus_kb_path),
+             "--out", str(tmp_path / family), "--json", "--no-record"],
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr[-2000:]
+        payload = json.loads(result.stdout)
+        assert component in json.dumps(payload["best"])
