@@ -359,6 +359,7 @@ async function evaluate() {
     $("evaluate").disabled = false;
     $("eval-progress").hidden = true;
     if (end.status === "failed") { say(end.error); await refreshSession(); return; }
+    state.revision = end.result.revision;
     showResult(end.result);
     await refreshSession();
     // the next edit derives from what was just evaluated
