@@ -532,6 +532,7 @@ async function startSearch() {
       $("search-best").textContent = `best so far: ${event.best_description} — ${fmt(event.best_score)}`;
     }
     if (event.last) live.push(event.last);
+    if (event.notes && event.notes.length) $("cuts").replaceChildren(...event.notes.map((n) => el("li", { class: "hint", text: n })));
     table($("leaderboard"), [
       { key: "number", label: "#", num: true }, { key: "description", label: "pipeline" },
       { key: "score", label: "score", num: true }, { key: "fidelity", label: "rows" },
