@@ -147,6 +147,23 @@ class Workbench:
         # transformed folds outlive one evaluation: a hyperparameter-only edit reuses them
         self.fold_cache = FoldCache(self.data_dir / "fold-cache", max_entries=128)
         self._fold_lock = threading.Lock()
+        self.warm_up()
+
+    def warm_up(self) -> concurrent.futures.Future[None]:
+        """Fit (or load) the meta-learners of the default metrics in the background, so the
+        first ranking of a session, and the first after new local runs, comes at once."""
+
+        def warm() -> None:
+            from mile_meta.recommend import recommend_from_metafeatures
+
+            shape = {"NumberOfInstances": 1000.0, "NumberOfFeatures": 10.0}
+            for task_type, classes in (("binary", 2.0), ("regression", None)):
+                features = dict(shape) if classes is None else {**shape, "NumberOfClasses": classes}
+                with contextlib.suppress(MileMetaError):
+                    recommend_from_metafeatures(features, task_type, kb=self._kb(), top=1)
+
+        # on the questions' lane: the reads of the page must not wait for a refit
+        return self._questions_thread.submit(warm)
 
     # -- the knowledge base thread ---------------------------------------------------------
     def _kb(self) -> Any:
@@ -657,15 +674,23 @@ class Workbench:
                         cached_folds=result.cached_folds if result else 0,
                         predicted=predicted,
                     )
+                    # this page's own change: it must not look like another tab's
+                    revision = Workflows(kb).session(session_id).revision
                     best = _kb_best_on_similar(kb, state, metric.name)
             finally:
                 done.set()
+            self.warm_up()  # the new local run changes the next ranking's meta-learner
             if error is not None:
                 raise WorkbenchError(
                     f"{spec.describe()} failed: {error} (kept as version {version.number})"
                 )
             return json_safe(
-                {"version": version.to_dict(), "kb_best": best, "prediction": predicted}
+                {
+                    "version": version.to_dict(),
+                    "revision": revision,
+                    "kb_best": best,
+                    "prediction": predicted,
+                }
             )
 
         return self.jobs.start("evaluate", session_id, work)
@@ -829,6 +854,7 @@ class Workbench:
                         total_seconds=result.elapsed_seconds,
                         cached_folds=best.cached_folds,
                     )
+            self.warm_up()
             with self._lock:
                 state.report = None  # the new local runs change the next ranking
                 state.answers.clear()

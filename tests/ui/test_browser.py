@@ -113,6 +113,18 @@ def _page(browser: Any, problems: list[str]) -> Any:
     return page
 
 
+def _until(page: Any, script: str, timeout: float = 180_000) -> None:
+    """Wait for ``script`` to be true; on a timeout, say what the page showed."""
+    try:
+        page.wait_for_function(script, timeout=timeout)
+    except sync_api.TimeoutError:
+        shown = page.evaluate(
+            "[...document.querySelectorAll('#message, #form-status, #eval-text, #search-status')]"
+            ".map(n => n.id + ': ' + n.textContent).join(' | ')"
+        )
+        raise AssertionError(f"timed out waiting for {script}; the page showed {shown}") from None
+
+
 def _open_example(page: Any, url: str) -> None:
     page.goto(url)
     page.set_input_files("[data-testid=upload]", str(EXAMPLE_CSV))
@@ -150,9 +162,7 @@ def test_csv_to_recommendation_edit_compare_and_search(server: str, browser: Any
     numeric.dispatch_event("change")
     page.wait_for_selector("#form-status.ok")
     page.click("[data-testid=evaluate]")
-    page.wait_for_function(
-        "document.querySelectorAll('[data-testid=version]').length >= 2", timeout=120_000
-    )
+    _until(page, "document.querySelectorAll('[data-testid=version]').length >= 2")
     # the two versions side by side
     page.click("nav button[data-tab=versions]")
     page.check("[data-testid=tick-1]")
@@ -170,9 +180,9 @@ def test_csv_to_recommendation_edit_compare_and_search(server: str, browser: Any
     )
     assert page.inner_text("[data-testid=constraint-check]").startswith("satisfiable")
     page.click("[data-testid=start-search]")
-    page.wait_for_function(
+    _until(
+        page,
         "document.querySelector('[data-testid=search-status]').textContent.startsWith('finished')",
-        timeout=180_000,
     )
     assert page.locator("[data-testid=leaderboard] tbody tr").count() >= 1
     assert "kept as version 3" in page.inner_text("[data-testid=search-best]")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -102,6 +103,7 @@ def test_evaluate_records_versions_and_a_second_tab_is_told(client: Any) -> None
     assert done["status"] == "done", done
     first = done["result"]["version"]
     assert first["number"] == 1 and len(first["fold_scores"]) == 5
+    assert done["result"]["revision"] == 1  # the tab that evaluated knows its own change
     # tab 2 still believes the session is at revision 0
     stale = client.post(
         f"/api/sessions/{session_id}/evaluate", json={"steps": NAIVE_BAYES, "expected_revision": 0}
@@ -186,3 +188,24 @@ def test_constraints_say_at_once_when_they_cannot_be_met(client: Any) -> None:
         "/api/constraints/check", json={"task_type": "binary", "budget": "soon"}
     ).json()
     assert not bad_budget["ok"] and "duration" in bad_budget["reason"]
+
+
+def test_a_stopped_search_keeps_its_best_as_a_version(client: Any) -> None:
+    session_id = open_session(client)["session"]["session_id"]
+    form = {"budget": "120s", "include": ["naive_bayes", "decision_tree"]}
+    job = client.post(f"/api/sessions/{session_id}/search", json=form).json()
+    again = client.post(f"/api/sessions/{session_id}/search", json=form)
+    assert again.status_code == 409 and "already running" in again.json()["error"]
+    workbench = client.app.state.workbench
+    running = workbench.jobs.get(job["job_id"])
+    deadline = time.monotonic() + 120
+    while not any(e.get("evaluations") for e in running.events) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    client.post(f"/api/jobs/{job['job_id']}/stop")
+    done = wait_for_job(client, job["job_id"])
+    assert done["status"] == "stopped", done
+    summary = done["result"]["summary"]
+    assert summary["stopped_because"] == "interrupted"
+    assert summary["elapsed_seconds"] < 100
+    version = done["result"]["version"]
+    assert version["author"] == "search" and version["mean"] == summary["best"]["score"]

@@ -359,6 +359,7 @@ async function evaluate() {
     $("evaluate").disabled = false;
     $("eval-progress").hidden = true;
     if (end.status === "failed") { say(end.error); await refreshSession(); return; }
+    state.revision = end.result.revision;
     showResult(end.result);
     await refreshSession();
     // the next edit derives from what was just evaluated
@@ -531,6 +532,7 @@ async function startSearch() {
       $("search-best").textContent = `best so far: ${event.best_description} — ${fmt(event.best_score)}`;
     }
     if (event.last) live.push(event.last);
+    if (event.notes && event.notes.length) $("cuts").replaceChildren(...event.notes.map((n) => el("li", { class: "hint", text: n })));
     table($("leaderboard"), [
       { key: "number", label: "#", num: true }, { key: "description", label: "pipeline" },
       { key: "score", label: "score", num: true }, { key: "fidelity", label: "rows" },
