@@ -103,6 +103,7 @@ class RecommendationReport:
                     "expected_fit_seconds": r.expected_fit_seconds,
                     "observed_score": r.observed_score,
                     "local_weight": r.local_weight,
+                    "expected_best_so_far": r.expected_best_so_far,
                     "evidence": [
                         {
                             "dataset_id": e.dataset_id,
@@ -364,8 +365,10 @@ def recommend_from_metafeatures(
         excluded_datasets=excluded,
         ranking_metric=ranked.ranking_metric,
         order_note=(
-            f"ordered by predicted {chosen.name.replace('_', ' ')}, best first (a measured score "
-            "where the pipeline ran on this data); the interval is the 10-90 % range"
+            f"in the order to try them, by the expected best {chosen.name.replace('_', ' ')} "
+            "of the first # tried (the 'best of 1..#' column, which only improves down the "
+            "list): #1 is the best single bet, each next one adds the most to the first #, so "
+            "a later pipeline may predict better on its own; intervals are 10-90 %"
         ),
         evidence_note=notes,
         warnings=_warnings(recommendations),
