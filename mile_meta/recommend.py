@@ -386,9 +386,10 @@ def _evidence_note(ranked: Any, task_type: str, metric: Metric, relative: bool) 
         note += f", plus {ranked.n_local_runs} of your runs on other datasets as evidence"
     if task_type == "regression":
         note += (
-            "; regression is ranked on r2 (scale-free) and its evidence is thin: the defaults "
-            "corpus' dense matrix of a few default pipelines, and auto-sklearn's one "
-            "configuration per dataset"
+            "; regression is ranked on r2 (scale-free) and its evidence is thin: only "
+            "pipelines measured on 3+ datasets can be ranked (the defaults corpus' default "
+            "pipelines); auto-sklearn's regression results are one configuration per dataset "
+            "and stay out"
         )
         if metric.name != "r2":
             if relative:
