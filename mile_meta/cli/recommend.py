@@ -126,7 +126,10 @@ def _print_report(report: RecommendationReport) -> None:
         click.echo(f"probe of {pipeline_id} failed: {error}")
     if report.order_note:
         click.echo(f"order: {report.order_note}")
-    click.echo(f"{'#':>3}  {'predicted [10-90 %]':<26} {'fit s':>6}  {'family':<22} pipeline")
+    click.echo(
+        f"{'#':>3}  {'best of 1..#':>12}  {'predicted [10-90 %]':<26} {'fit s':>6}  "
+        f"{'family':<22} pipeline"
+    )
     evidence_metric = (
         report.ranking_metric
         if report.ranking_metric and report.ranking_metric != report.metric
@@ -138,8 +141,10 @@ def _print_report(report: RecommendationReport) -> None:
         else:
             predicted = f"{r.predicted_score:.4g} [{r.lower:.4g}, {r.upper:.4g}]"
         fit = "" if r.expected_fit_seconds is None else f"{r.expected_fit_seconds:.2g}"
+        so_far = "" if r.expected_best_so_far is None else f"{r.expected_best_so_far:.4g}"
         click.echo(
-            f"{r.rank:>3}  {predicted:<26} {fit:>6}  {r.family:<22} {r.spec.describe()}  [{r.pipeline_id}]"
+            f"{r.rank:>3}  {so_far:>12}  {predicted:<26} {fit:>6}  {r.family:<22} "
+            f"{r.spec.describe()}  [{r.pipeline_id}]"
         )
         why = "; ".join(
             f"{e.dataset_name or e.dataset_id}"
@@ -149,6 +154,6 @@ def _print_report(report: RecommendationReport) -> None:
             for e in r.evidence[:3]
         )
         if why:
-            click.echo(f"{'':>5}why: {why}")
+            click.echo(f"{'':>19}why: {why}")
     for warning in report.warnings:
         click.echo(f"warning: {warning}")

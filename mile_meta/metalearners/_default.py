@@ -65,6 +65,23 @@ DEFAULT_LEARNERS: dict[str, Callable[[], MetaLearner]] = {
 MODEL_SOURCES: tuple[str, ...] = ("defaults", "lcdb", "oboe")
 METRIC_SOURCES: dict[str, tuple[str, ...]] = {"r2": ("autosklearn", "defaults")}
 
+# A pipeline measured on fewer datasets cannot be ranked: its filled cells would be guesses.
+# This drops auto-sklearn's regression incumbents (each measured on its own dataset only);
+# every Oboe, LCDB and defaults pipeline is measured on dozens.
+MIN_DATASETS_PER_PIPELINE = 3
+
+
+def learner_view(
+    kb: KnowledgeBase,
+    metric: str,
+    *,
+    sources: Iterable[str] | None = None,
+    exclude_datasets: Iterable[str | int] = (),
+) -> KnowledgeBaseView:
+    """The view ``metric``'s default learner is fitted on (see :data:`MIN_DATASETS_PER_PIPELINE`)."""
+    view = KnowledgeBaseView.from_kb(kb, metric, sources=sources, exclude_datasets=exclude_datasets)
+    return view.with_pipelines_measured_on(MIN_DATASETS_PER_PIPELINE)
+
 
 def learner_sources(
     kb: KnowledgeBase, metric: str, among: Iterable[str] | None = None
@@ -200,9 +217,7 @@ def train_default_model(
     pipelines: dict[str, int] = {}
     for metric in wanted:
         try:
-            view = KnowledgeBaseView.from_kb(
-                kb, metric, sources=learner_sources(kb, metric, chosen_sources)
-            )
+            view = learner_view(kb, metric, sources=learner_sources(kb, metric, chosen_sources))
         except KnowledgeBaseError:
             if metrics is not None:
                 raise
@@ -233,7 +248,7 @@ def train_default_model(
         trained_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         training_seconds=round(time.perf_counter() - started, 2),
         settings={
-            "view": "KnowledgeBaseView.from_kb(kb, metric, sources=learner_sources(...))",
+            "view": "learner_view(kb, metric, sources=learner_sources(...))",
             "metric_sources": {
                 metric: list(learner_sources(kb, metric, chosen_sources)) for metric in learners
             },
@@ -266,7 +281,7 @@ def fit_default_learner(
     """
     name = resolve_metric(metric).name
     chosen = tuple(sorted(sources)) if sources is not None else learner_sources(kb, name)
-    view = KnowledgeBaseView.from_kb(kb, name, exclude_datasets=exclude_datasets, sources=chosen)
+    view = learner_view(kb, name, exclude_datasets=exclude_datasets, sources=chosen)
     return DEFAULT_LEARNERS.get(name, GreedyPortfolio)().fit(view)
 
 

@@ -191,6 +191,32 @@ class KnowledgeBaseView:
         keep = np.array([dataset_id not in drop for dataset_id in self.dataset_ids])
         return self._subset(keep)
 
+    def with_pipelines_measured_on(self, min_datasets: int) -> KnowledgeBaseView:
+        """The same view keeping the pipelines with results on at least ``min_datasets``
+        datasets (and the datasets left with a result)."""
+        counts = np.isfinite(self.scores).sum(axis=0)
+        keep = counts >= min_datasets
+        if keep.all():
+            return self
+        scores = self.scores[:, keep]
+        rows = np.isfinite(scores).any(axis=1)
+        kept_ids = tuple(d for d, k in zip(self.dataset_ids, rows, strict=True) if k)
+        pipeline_ids = tuple(p for p, k in zip(self.pipeline_ids, keep, strict=True) if k)
+        return KnowledgeBaseView(
+            metric=self.metric,
+            higher_is_better=self.higher_is_better,
+            dataset_ids=kept_ids,
+            dataset_names=tuple(n for n, k in zip(self.dataset_names, rows, strict=True) if k),
+            pipeline_ids=pipeline_ids,
+            scores=scores[rows],
+            runtime_seconds=self.runtime_seconds[:, keep][rows],
+            meta_features=self.meta_features.loc[list(kept_ids)],
+            pipelines=self.pipelines.loc[list(pipeline_ids)],
+            sources=self.sources,
+            quality_sources=self.quality_sources,
+            metric_sources=self.metric_sources,
+        )
+
     def only(self, dataset_ids: Iterable[str | int]) -> KnowledgeBaseView:
         """The same view restricted to some datasets, in the view's order."""
         wanted = {canonical_dataset_id(key) for key in dataset_ids}
