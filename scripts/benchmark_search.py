@@ -1,4 +1,4 @@
-"""Benchmark: mile-meta autopilot against random search, Optuna TPE and FLAML.
+"""Benchmark: mile-meta autopilot against random search, Optuna TPE, FLAML and AutoGluon.
 
 Every method gets the same wall-clock budget (10, 30, 60 s by default) and one core
 (each job runs in its own process pinned to one CPU), on the same outer 75/25 split of each
@@ -12,6 +12,13 @@ excluded from the knowledge base.
     python scripts/benchmark_search.py export docs/results/benchmark-search.jsonl
     python scripts/benchmark_search.py restore docs/results/benchmark-search.jsonl  # resume
 
+FLAML and AutoGluon (``ag_medium`` = ``presets="medium_quality"``, ``ag_best`` =
+``"best_quality"``) run in their own virtual environment (``--peer-python``, default
+``/work/venv-ag/bin/python``): the parent writes each outer split once as numpy arrays (the two
+environments need not share a pandas version) and the peer job reads it, so every method sees
+the same rows. Every job's wall time is measured from process start to exit (``wall_seconds``);
+the mile-meta jobs count their budget from their process's start, as the CLI does.
+
 Each finished job is one JSON file in ``--results`` (default /tmp/benchmark-search/jobs), so a
 partial run still gives a table and a restarted run skips what is done. ``report`` writes the
 CSV of all jobs and prints the markdown tables for docs/benchmarks-search.md.
@@ -22,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import pickle
 import subprocess
 import sys
 import time
@@ -59,15 +67,21 @@ DEFAULT_DATASETS = [
     "gpa2-college-gpa",
     "ames-housing",
 ]
-METHODS = ["autopilot", "tpe", "random", "flaml"]
+METHODS = ["autopilot", "tpe", "random", "flaml", "ag_medium", "ag_best"]
+# methods that run in the peer environment (they never import mile_meta)
+PEER_METHODS = {"flaml", "ag_medium", "ag_best"}
 DEFAULT_ROOT = Path("/tmp/benchmark-search")
+DEFAULT_PEER_PYTHON = "/work/venv-ag/bin/python"
 
 
 # -- one job ---------------------------------------------------------------------------------
 def _frame_cache(name: str, root: Path) -> tuple[pd.DataFrame, str, str, int | None]:
     """The benchmark frame, cached as pickle (the loaders are slow to import)."""
+    import benchmark_datasets
     from benchmark_datasets import load_benchmark
 
+    if not benchmark_datasets.SHARED.exists():  # a git worktree: the shared folder is /work/shared
+        benchmark_datasets.SHARED = Path(os.environ.get("MILE_META_BENCHMARKS", "/work/shared/benchmarks"))
     path = root / "data" / f"{name}.pkl"
     if path.exists():
         stored = pd.read_pickle(path)
@@ -103,13 +117,91 @@ def _split(frame: pd.DataFrame, target: str, task: str, seed: int):
     )
 
 
+def _split_path(root: Path, dataset: str, seed: int) -> Path:
+    return root / "splits" / f"{dataset}__{seed}.pkl"
+
+
+def _frame_to_arrays(frame: pd.DataFrame) -> dict:
+    """Columns as plain numpy arrays (object for text and categories): pickles of these load in
+    any pandas version, where a pickled DataFrame does not."""
+    columns = {}
+    for name in frame.columns:
+        column = frame[name]
+        if isinstance(column.dtype, pd.CategoricalDtype) or not pd.api.types.is_numeric_dtype(column):
+            columns[name] = column.astype(object).where(column.notna(), None).to_numpy(dtype=object)
+        else:
+            columns[name] = column.to_numpy(dtype=float)
+    return columns
+
+
+def _arrays_to_frame(columns: dict) -> pd.DataFrame:
+    return pd.DataFrame({name: values for name, values in columns.items()})
+
+
+def write_split(root: Path, dataset: str, seed: int) -> None:
+    """The outer split of (dataset, seed), once, for every method (not timed)."""
+    path = _split_path(root, dataset, seed)
+    if path.exists():
+        return
+    frame, target, task, openml_id = _frame_cache(dataset, root)
+    X_train, X_test, y_train, y_test = _split(frame, target, task, seed)
+    payload = {
+        "target": target,
+        "task": task,
+        "openml_id": openml_id,
+        "X_train": _frame_to_arrays(X_train),
+        "X_test": _frame_to_arrays(X_test),
+        "y_train": y_train.to_numpy(dtype=float if task == "regression" else object),
+        "y_test": y_test.to_numpy(dtype=float if task == "regression" else object),
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".partial")
+    with partial.open("wb") as handle:
+        pickle.dump(payload, handle)
+    partial.replace(path)
+
+
+def read_split(root: Path, dataset: str, seed: int):
+    with _split_path(root, dataset, seed).open("rb") as handle:
+        payload = pickle.load(handle)
+    X_train = _arrays_to_frame(payload["X_train"])
+    X_test = _arrays_to_frame(payload["X_test"])
+    # object arrays of numbers become numbers again (scikit-learn's target-type check)
+    y_train = pd.Series(payload["y_train"], name=payload["target"]).infer_objects()
+    y_test = pd.Series(payload["y_test"], name=payload["target"]).infer_objects()
+    return payload, X_train, X_test, y_train, y_test
+
+
+def hold_out_score(task: str, y_test, predicted) -> float:
+    """Balanced accuracy (classification) or R² (regression) on the outer test part."""
+    from sklearn.metrics import balanced_accuracy_score, r2_score
+
+    if task == "regression":
+        return float(r2_score(np.asarray(y_test, dtype=float), np.asarray(predicted, dtype=float)))
+    return float(
+        balanced_accuracy_score(np.asarray(y_test).astype(str), np.asarray(predicted).astype(str))
+    )
+
+
+def _process_seconds() -> float:
+    """Seconds since this process started (Linux /proc; 0 elsewhere)."""
+    try:
+        ticks = os.sysconf("SC_CLK_TCK")
+        with open("/proc/self/stat") as handle:
+            started = int(handle.read().rsplit(")", 1)[1].split()[19]) / ticks
+        with open("/proc/uptime") as handle:
+            return float(handle.read().split()[0]) - started
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
 def _test_score(metric, model, X_test, y_test) -> float:
     from mile_meta.evaluate import score_predictions
 
     return score_predictions(metric, model, X_test, y_test)
 
 
-def _flaml(X_train, y_train, task, metric, budget, seed):
+def _flaml(X_train, y_train, task, budget, seed):
     from flaml import AutoML
     from sklearn.metrics import balanced_accuracy_score
 
@@ -122,7 +214,7 @@ def _flaml(X_train, y_train, task, metric, budget, seed):
         X_train,
         y_train,
         task="regression" if task == "regression" else "classification",
-        metric="rmse" if task == "regression" else balanced_error,
+        metric="r2" if task == "regression" else balanced_error,
         time_budget=budget,
         n_jobs=1,
         seed=seed,
@@ -134,26 +226,85 @@ def _flaml(X_train, y_train, task, metric, budget, seed):
     }
 
 
+def _autogluon(X_train, y_train, task, budget, seed, presets, folder):
+    from autogluon.tabular import TabularPredictor
+
+    train = X_train.copy()
+    label = "__target__"
+    train[label] = y_train.to_numpy()
+    predictor = TabularPredictor(
+        label=label,
+        problem_type="regression" if task == "regression" else task,
+        eval_metric="r2" if task == "regression" else "balanced_accuracy",
+        path=str(folder),
+        verbosity=0,
+    )
+    predictor.fit(
+        train, time_limit=budget, presets=presets, num_cpus=1, num_gpus=0
+    )
+    board = predictor.leaderboard(silent=True)
+    return predictor, {
+        "best_estimator": predictor.model_best,
+        "evaluations": len(board),
+    }
+
+
+def run_peer_job(job: dict, root: Path) -> dict:
+    """One FLAML or AutoGluon job (runs in the peer environment, without mile_meta)."""
+    import shutil
+    import tempfile
+
+    payload, X_train, X_test, y_train, y_test = read_split(root, job["dataset"], job["seed"])
+    task = payload["task"]
+    if task != "regression":
+        y_train = y_train.astype(str)
+    budget, seed, method = job["budget"], job["seed"], job["method"]
+    started = time.perf_counter()
+    folder = Path(tempfile.mkdtemp(prefix="ag-", dir=root))
+    try:
+        if method == "flaml":
+            model, extra = _flaml(X_train, y_train, task, budget, seed)
+        else:
+            presets = "best_quality" if method == "ag_best" else "medium_quality"
+            model, extra = _autogluon(X_train, y_train, task, budget, seed, presets, folder)
+        elapsed = time.perf_counter() - started
+        predicted = model.predict(X_test)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return {
+        **{k: v for k, v in job.items() if k != "kb"},
+        "task": task,
+        "metric": "r2" if task == "regression" else "balanced_accuracy",
+        "higher_is_better": True,
+        "test_score": hold_out_score(task, y_test, predicted),
+        "elapsed_seconds": elapsed,
+        "process_seconds": _process_seconds(),
+        "n_train": len(X_train),
+        "load_average": os.getloadavg()[0],
+        **extra,
+    }
+
+
 def run_job(job: dict, root: Path) -> dict:
     """Run one (dataset, method, budget, seed) and return its record."""
     from mile_meta.data import dataset_from_frame
     from mile_meta.metrics import default_metric
 
-    frame, target, task, openml_id = _frame_cache(job["dataset"], root)
-    X_train, X_test, y_train, y_test = _split(frame, target, task, job["seed"])
+    payload, X_train, X_test, y_train, y_test = read_split(root, job["dataset"], job["seed"])
+    target, task, openml_id = payload["target"], payload["task"], payload["openml_id"]
     metric = default_metric(task)
     train = X_train.copy()
     train[target] = y_train
     budget, seed, method = job["budget"], job["seed"], job["method"]
     extra: dict = {}
-    started = time.perf_counter()
-    if method == "flaml":
-        model, extra = _flaml(X_train, y_train, task, metric, budget, seed)
-        elapsed = time.perf_counter() - started
-    else:
+    # the budget is the user's wall clock: what this process spent before now counts
+    started = time.perf_counter() - _process_seconds()
+    if True:
         from mile_meta.search import autopilot, cold_search
 
         dataset = dataset_from_frame(train, target, task_type=task, name=job["dataset"])
+        spent = time.perf_counter() - started  # start-up and data loading, taken off the budget
+        budget = max(1.0, job["budget"] - spent)
         if method == "autopilot":
             result = autopilot(
                 dataset,
@@ -182,14 +333,20 @@ def run_job(job: dict, root: Path) -> dict:
             extra["trajectory"] = _trajectory(
                 result, X_train, y_train, X_test, y_test, metric, seed
             )
-    score = _test_score(metric, model, X_test, y_test) if model is not None else None
+    score = None
+    if model is not None:
+        predicted = model.predict(X_test)
+        if task != "regression":
+            predicted = np.asarray(predicted)
+        score = hold_out_score(task, y_test, predicted)
     return {
         **{k: v for k, v in job.items() if k != "kb"},
         "task": task,
-        "metric": metric.name,
-        "higher_is_better": metric.higher_is_better,
+        "metric": "r2" if task == "regression" else "balanced_accuracy",
+        "higher_is_better": True,
         "test_score": score,
         "elapsed_seconds": elapsed,
+        "process_seconds": _process_seconds(),
         "n_train": len(X_train),
         "load_average": os.getloadavg()[0],
         **extra,
@@ -212,7 +369,7 @@ def _trajectory(result, X_train, y_train, X_test, y_test, metric, seed) -> list[
             {
                 "found_seconds": seconds,
                 "refit_seconds": refit,
-                "test_score": _test_score(metric, model, X_test, y_test),
+                "test_score": hold_out_score(result.task_type, y_test, model.predict(X_test)),
             }
         )
     return points
@@ -237,7 +394,7 @@ def _grid(datasets, methods, budgets, seeds, kb) -> list[dict]:
                             "budget": budget,
                             "seed": seed,
                             "kb": kb,
-                            "trajectory": method == "autopilot" and budget == max(budgets),
+                            "trajectory": False,
                         }
                     )
     return jobs
@@ -251,9 +408,21 @@ def command_run(args: argparse.Namespace) -> None:
         from mile_meta.kb import build_knowledge_base
 
         build_knowledge_base(args.kb, args.sources.split(","))
-    for name in args.datasets:  # cache every frame once, before the timed jobs
+    for name in args.datasets:  # cache every frame and split once, before the timed jobs
         _frame_cache(name, root)
+        for seed in args.seeds:
+            write_split(root, name, seed)
     jobs = _grid(args.datasets, args.methods, args.budgets, args.seeds, args.kb)
+    if args.max_budget_jobs:  # the longest budget only on the first few datasets
+        longest = max(args.budgets)
+        allowed = set(args.datasets[: args.max_budget_jobs])
+        jobs = [j for j in jobs if j["budget"] != longest or j["dataset"] in allowed]
+    if args.only_longest:  # methods that run at the longest budget only (ag_best)
+        longest = max(args.budgets)
+        jobs = [j for j in jobs if j["method"] not in args.only_longest or j["budget"] == longest]
+    if args.not_longest:  # methods left out of the longest budget
+        longest = max(args.budgets)
+        jobs = [j for j in jobs if j["method"] not in args.not_longest or j["budget"] != longest]
     pending = [job for job in jobs if not (jobs_dir / _job_name(job)).exists()]
     print(f"{len(jobs)} jobs, {len(pending)} to run on {args.jobs} cores", flush=True)
     cores = sorted(os.sched_getaffinity(0))[: args.jobs]
@@ -263,7 +432,9 @@ def command_run(args: argparse.Namespace) -> None:
             if core in running or not pending:
                 continue
             job = pending.pop(0)
-            command = [sys.executable, __file__, "one", json.dumps(job), "--root", str(root)]
+            python = args.peer_python if job["method"] in PEER_METHODS else sys.executable
+            command = [python, __file__, "one", json.dumps(job), "--root", str(root)]
+            job["_started"] = time.perf_counter()
             process = subprocess.Popen(
                 command,
                 preexec_fn=lambda core=core: os.sched_setaffinity(0, {core}),
@@ -273,8 +444,17 @@ def command_run(args: argparse.Namespace) -> None:
             running[core] = (process, job)
         time.sleep(0.5)
         for core, (process, job) in list(running.items()):
+            wall = time.perf_counter() - job["_started"]
+            if process.poll() is None and wall > 3 * job["budget"] + 120:
+                process.kill()  # a runaway job: recorded as failed (no job file)
+                process.wait()
             if process.poll() is not None:
                 del running[core]
+                path = jobs_dir / _job_name(job)
+                if path.exists():  # the wall time the user would see: process start to exit
+                    record = json.loads(path.read_text())
+                    record["wall_seconds"] = wall
+                    path.write_text(json.dumps(record, default=str))
                 status = (
                     "ok"
                     if (jobs_dir / _job_name(job)).exists()
@@ -283,23 +463,14 @@ def command_run(args: argparse.Namespace) -> None:
                 print(f"{time.strftime('%H:%M:%S')} {_job_name(job)} {status}", flush=True)
 
 
-def _preload() -> None:
-    """Import every method's libraries before any clock starts: the budgets time searches,
-    not a fresh interpreter's imports."""
-    import flaml.automl  # noqa: F401
-    import optuna  # noqa: F401
-
-    from mile_meta.search._worker import preload_modules
-
-    preload_modules()
-
-
 def command_one(args: argparse.Namespace) -> None:
     os.environ.setdefault("OMP_NUM_THREADS", "1")
-    _preload()
     job = json.loads(args.job)
     root = Path(args.root)
-    record = run_job(job, root)
+    if job["method"] in PEER_METHODS:
+        record = run_peer_job(job, root)
+    else:
+        record = run_job(job, root)
     path = root / "jobs" / _job_name(job)
     partial = path.with_suffix(".partial")
     partial.write_text(json.dumps(record, default=str))
@@ -452,6 +623,10 @@ def main() -> None:
     run.add_argument("--kb", default="/tmp/search-kb.sqlite")
     run.add_argument("--sources", default="oboe,lcdb", help="sources of a knowledge base to build")
     run.add_argument("--root", default=str(DEFAULT_ROOT))
+    run.add_argument("--peer-python", default=DEFAULT_PEER_PYTHON, help="python of FLAML/AutoGluon")
+    run.add_argument("--max-budget-jobs", type=int, default=0, help="longest budget: first N datasets only")
+    run.add_argument("--only-longest", nargs="*", default=["ag_best"], help="methods run at the longest budget only")
+    run.add_argument("--not-longest", nargs="*", default=[], help="methods not run at the longest budget")
     one = sub.add_parser("one", help="run one job (used by run)")
     one.add_argument("job")
     one.add_argument("--root", default=str(DEFAULT_ROOT))

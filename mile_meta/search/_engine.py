@@ -28,11 +28,13 @@ from mile_meta.search._base import (
     Outcome,
     SearchContext,
 )
+from mile_meta.search._ensemble import EnsembleModel, PredictionStore, plan_ensemble
 from mile_meta.search._errors import SearchError
 from mile_meta.search._prior import Prior
 from mile_meta.search._records import (
     Candidate,
     Cut,
+    EnsembleSummary,
     Evaluation,
     EvaluationStatus,
     Fidelity,
@@ -76,6 +78,13 @@ _FIRST_SHARE = 0.6
 _EMERGENCY_ROWS = 100
 # After this many proposals in a row that were already evaluated, the space is used up.
 _MAX_REPEATS = 50
+# With nothing completed, this many failed evaluations in a row end the search: the data (or
+# the environment) makes every candidate fail, and retrying only burns the budget.
+_MAX_FAILURES_IN_A_ROW = 8
+# The ensemble's members are refitted too: the reserve covers this many of the best.
+_ENSEMBLE_RESERVE_MEMBERS = 3
+# Rows of the smallest class a subsample keeps per fold, so a rare class is still scored fairly.
+_MIN_CLASS_ROWS_PER_FOLD = 10
 
 
 def subsample_rows(target: Any, rows: int, seed: int, min_per_class: int = 0) -> np.ndarray:
@@ -116,6 +125,10 @@ class _State:
     # the first completed candidate, fitted at once: returned if the best cannot be refitted
     safety: tuple[Evaluation, Any, float, int, int] | None = None
     safety_tried: bool = False
+    # out-of-fold predictions of the candidates evaluated on all rows (ensemble, decisions)
+    store: PredictionStore | None = None
+    failures_in_a_row: int = 0
+    ensemble: EnsembleSummary | None = None
 
     def overhead(self) -> float:
         return max(self.overheads[-3:], default=0.2)
@@ -151,7 +164,11 @@ class _Plan:
     def _rows_for(self, rows: int) -> np.ndarray | None:
         if rows >= len(self.dataset.frame):
             return None
-        classes = 0 if self.dataset.task_type == "regression" else self.cv
+        # a fold of a subsample must hold enough rows of a rare class for a fair score (trees
+        # scored on 31 positives of 616 rows were dropped at a balanced accuracy of 0.5)
+        classes = (
+            0 if self.dataset.task_type == "regression" else self.cv * _MIN_CLASS_ROWS_PER_FOLD
+        )
         return subsample_rows(self.dataset.target, rows, self.seed, min_per_class=classes)
 
     @property
@@ -192,6 +209,8 @@ class Search:
         use_prior: bool = True,
         worker: WorkerSettings | None = None,
         name: str = "search",
+        ensemble: bool = True,
+        tune_decisions: bool = True,
     ) -> None:
         self.initial_design = initial_design
         self.pruner = pruner
@@ -202,6 +221,8 @@ class Search:
         self.use_prior = use_prior
         self.worker = worker
         self.name = name
+        self.ensemble = ensemble
+        self.tune_decisions = tune_decisions
 
     # -- public: validate, then run --------------------------------------------------------
     def run(
@@ -216,12 +237,16 @@ class Search:
         progress: ProgressCallback | None = None,
         record: bool = True,
         max_evaluations: int | None = None,
+        clock_start: float | None = None,
     ) -> SearchResult:
         """Search for ``budget_seconds`` (the refitted model included) and return the result.
 
         ``kb`` gives the prior and receives the runs (as local runs, with ``record``);
         ``exclude_datasets`` are knowledge-base datasets the prior must not use;
-        ``max_evaluations`` stops the search earlier, after that many evaluations.
+        ``max_evaluations`` stops the search earlier, after that many evaluations;
+        ``clock_start`` (a ``time.perf_counter()`` value, default now) is when the user's clock
+        started: the time before this call (start-up, reading the data) counts against the
+        budget.
         """
         if not budget_seconds or budget_seconds < 1:
             raise SearchError(f"the budget must be at least 1 s, got {budget_seconds!r}")
@@ -251,7 +276,7 @@ class Search:
             exclude_datasets = resolve_exclusions(kb, exclude_datasets)
         preload_modules()  # a one-off import cost of the process, not of this search
         self.fidelity.prepare(kb)  # one-off per knowledge base, cached
-        started = time.perf_counter()
+        started = time.perf_counter() if clock_start is None else clock_start
         return self._run(
             dataset,
             metric=chosen,
@@ -317,6 +342,7 @@ class Search:
         from mile_meta.search._results import SearchResult
 
         state = _State(started, budget, [], [], {}, [], [], max_evaluations=max_evaluations)
+        state.store = PredictionStore(metric.higher_is_better)
         emit = self._emitter(progress, state, metric)
         stopped_because = "budget"
         interrupted = False
@@ -369,15 +395,20 @@ class Search:
             emit("refit")
             try:
                 if plan is not None:
-                    final, estimator, refit_seconds, refit_rows, model_bytes = self._refit(
-                        runner,
-                        state,
-                        plan,
-                        seed,
-                        interrupted,
-                        len(dataset.frame),
-                        metric.higher_is_better,
+                    refitted = self._refit_ensemble(
+                        runner, state, seed, interrupted, len(dataset.frame), metric
                     )
+                    if refitted is None:
+                        refitted = self._refit(
+                            runner,
+                            state,
+                            plan,
+                            seed,
+                            interrupted,
+                            len(dataset.frame),
+                            metric.higher_is_better,
+                        )
+                    final, estimator, refit_seconds, refit_rows, model_bytes = refitted
             except KeyboardInterrupt:
                 interrupted = True
                 stopped_because = "interrupted"
@@ -411,6 +442,7 @@ class Search:
             prior_seconds=prior.seconds if prior is not None else None,
             searched_estimators=space.estimator_names,
             evaluation_results=tuple(state.results),
+            ensemble=state.ensemble,
         )
         if record and kb is not None and state.results:
             from mile_meta.evaluate import record_local_runs
@@ -492,6 +524,17 @@ class Search:
             return 0.02 * state.budget
         # a slow best must not stall the search: past the cap the refit uses fewer rows
         expected = self._refit_estimate(state.best, n_rows, cv) + state.overhead()
+        if self.ensemble and state.store is not None and len(state.store) > 1:
+            by_number = {e.number: e for e in state.evaluations}
+            top = [
+                by_number[s.number]
+                for s in state.store.best(_ENSEMBLE_RESERVE_MEMBERS)
+                if s.number in by_number
+            ]
+            expected = max(
+                expected,
+                sum(self._refit_estimate(e, n_rows, cv) + state.overhead() for e in top),
+            )
         return min(expected, _RESERVE_CAP * state.budget)
 
     def _loop(
@@ -537,6 +580,13 @@ class Search:
             )
             outcomes[proposal.candidate.pipeline_id] = outcome
             self.optimizer.tell(proposal, outcome)
+            if state.best is None and state.failures_in_a_row >= _MAX_FAILURES_IN_A_ROW:
+                common = _most_common_error(state.evaluations)
+                state.notes.append(
+                    f"stopped: the last {state.failures_in_a_row} candidates all failed and none "
+                    f"completed; the most common error: {common}"
+                )
+                return "every candidate failed"
 
     def _intensify(
         self,
@@ -562,6 +612,8 @@ class Search:
             if not evaluation.ok or evaluation.score is None:
                 state.evaluations.append(evaluation)
                 state.failures += evaluation.status != "stopped"
+                if evaluation.status in ("failed", "crashed", "memory"):
+                    state.failures_in_a_row += 1
                 emit("evaluation", evaluation)
                 if (
                     evaluation.status == "stopped"
@@ -579,6 +631,7 @@ class Search:
                         continue
                 return Outcome("pruned" if scored else "failed", None, tuple(scored))
             score = evaluation.score
+            state.failures_in_a_row = 0
             scored.append((stage.rung, score))
             if stage is stages[-1]:
                 state.evaluations.append(evaluation)
@@ -648,8 +701,10 @@ class Search:
             per_candidate = max_fit * cv + 1.0  # every fold's fit, plus the preprocessing
             if per_candidate < timeout:
                 timeout, limited_by_fit = per_candidate, True
+        keep = rows is None and (self.ensemble or self.tune_decisions)
         reply = runner.run(
-            EvaluateTask(candidate.spec, metric.name, cv, seed, rows), timeout_seconds=timeout
+            EvaluateTask(candidate.spec, metric.name, cv, seed, rows, keep_predictions=keep),
+            timeout_seconds=timeout,
         )
         finished = state.elapsed()
 
@@ -657,6 +712,7 @@ class Search:
             status: EvaluationStatus,
             error: str | None,
             result: EvaluationResult | None = None,
+            duplicate_of: int | None = None,
         ) -> Evaluation:
             return Evaluation(
                 number=len(state.evaluations) + 1,
@@ -671,10 +727,11 @@ class Search:
                 finished_seconds=finished,
                 cached_folds=result.cached_folds if result is not None else 0,
                 error=error,
+                duplicate_of=duplicate_of,
             )
 
         if reply.status == "ok":
-            result = reply.value
+            result, predictions = reply.value.result, reply.value.predictions
             state.overheads.append(max(0.0, reply.seconds - result.fit_seconds * result.n_folds))
             if not math.isfinite(result.mean):
                 return record("failed", "the score is not a number")
@@ -682,7 +739,12 @@ class Search:
                 too_slow = f"fits took {result.fit_seconds:.1f} s, over the limit of {max_fit:g} s"
                 return record("too_slow", too_slow, result)
             state.results.append(result)
-            return record("ok", None, result)
+            duplicate = None
+            if predictions is not None and state.store is not None:
+                duplicate = state.store.duplicate_of(predictions)
+                if duplicate is None:
+                    state.store.add(len(state.evaluations) + 1, result.mean, predictions)
+            return record("ok", None, result, duplicate)
         if reply.status == "timeout":
             capped = state.best is not None and timeout >= _CANDIDATE_SHARE * state.budget - 1e-9
             if capped and not limited_by_fit:
@@ -804,6 +866,109 @@ class Search:
             return safe
         return None, None, None, None, None
 
+    def _refit_ensemble(
+        self,
+        runner: CandidateRunner,
+        state: _State,
+        seed: int,
+        interrupted: bool,
+        n_rows: int,
+        metric: Metric,
+    ) -> tuple[Evaluation | None, Any, float | None, int | None, int | None] | None:
+        """Refit the ensemble (or the best pipeline with its tuned decision) planned on the
+        out-of-fold predictions; None leaves the final model to :meth:`_refit`."""
+        if state.store is None or not len(state.store):
+            return None
+        dataset = runner.dataset
+        classes = None if dataset.task_type == "regression" else np.unique(dataset.target)
+        y = (
+            np.asarray(dataset.target, dtype=float)
+            if classes is None
+            else np.searchsorted(classes, np.asarray(dataset.target))
+        )
+        by_number = {e.number: e for e in state.evaluations}
+        planned = plan_ensemble(
+            state.store,
+            y,
+            metric.name,
+            metric.higher_is_better,
+            ensemble=self.ensemble,
+            tune=self.tune_decisions and classes is not None,
+            allowed=lambda number: number in by_number,
+        )
+        if planned is None or (not planned.is_ensemble and planned.decision is None):
+            return None
+        cv = self._resolve_cv(n_rows, dataset)
+        max_bytes = self.constraints.max_model_bytes
+        fitted: list[tuple[int, float, Any, float, int]] = []
+        for member in planned.members:  # heaviest first: a member left out costs the least
+            evaluation = by_number[member.number]
+            left = state.remaining() + _REFIT_GRACE * state.budget
+            expected = self._refit_estimate(evaluation, n_rows, cv) + state.overhead()
+            if interrupted:
+                left = max(left, 2 * expected + 1)
+            if expected > left or left <= _MIN_SLOT_SECONDS:
+                state.notes.append(
+                    f"ensemble member #{member.number} left out: its refit (~{expected:.1f} s) "
+                    f"does not fit in the {max(left, 0):.1f} s left"
+                )
+                continue
+            reply = runner.run(
+                RefitTask(evaluation.candidate.spec, seed, None), timeout_seconds=left
+            )
+            if reply.status != "ok":
+                state.notes.append(
+                    f"ensemble member #{member.number} left out: its refit failed ({reply.message})"
+                )
+                continue
+            payload, seconds = reply.value
+            used = sum(f[4] for f in fitted)
+            if max_bytes is not None and used + len(payload) > max_bytes:
+                state.notes.append(
+                    f"ensemble member #{member.number} left out: the model would be over "
+                    f"{max_bytes:,} bytes"
+                )
+                continue
+            fitted.append(
+                (member.number, member.weight, unpickle_model(payload), seconds, len(payload))
+            )
+        if not fitted:
+            return None
+        weights = [f[1] for f in fitted]
+        total = sum(weights)
+        decision = planned.decision
+        if len(fitted) < len(planned.members):
+            # some members left out: the decision was tuned for the whole ensemble
+            decision = None if len(fitted) > 1 or planned.is_ensemble else decision
+        model = EnsembleModel(
+            [f[2] for f in fitted],
+            [w / total for w in weights],
+            dataset.task_type,
+            classes=classes,
+            decision=decision,
+        )
+        state.ensemble = EnsembleSummary(
+            members=tuple(
+                (f[0], by_number[f[0]].candidate.spec.describe(), f[1] / total) for f in fitted
+            ),
+            score=planned.score,
+            single_score=planned.single_score,
+            decision=decision.describe() if decision is not None else None,
+        )
+        if len(fitted) > 1:
+            state.notes.append(
+                f"final model: an ensemble of {len(fitted)} pipelines (greedy selection on "
+                f"out-of-fold predictions), out-of-fold {metric.name} {planned.score:.4f} "
+                f"against {planned.single_score:.4f} for the best single pipeline"
+            )
+        if decision is not None:
+            state.notes.append(
+                f"predict applies {decision.describe()}, tuned for {metric.name} on out-of-fold "
+                f"predictions (+{decision.gain:.4f} over the most probable class)"
+            )
+        top = by_number[fitted[0][0]]
+        return top, model, sum(f[3] for f in fitted), n_rows, sum(f[4] for f in fitted)
+
     def _keep_safety(
         self, runner: CandidateRunner, state: _State, evaluation: Evaluation, plan: _Plan, seed: int
     ) -> None:
@@ -827,6 +992,14 @@ class Search:
                 evaluation.fidelity.rows,
                 len(payload),
             )
+
+
+def _most_common_error(evaluations: Sequence[Evaluation]) -> str:
+    """The error most evaluations failed with (ties: the first seen), for one clear message."""
+    from collections import Counter
+
+    errors = Counter(e.error for e in evaluations if e.error and e.status != "ok")
+    return errors.most_common(1)[0][0] if errors else "unknown"
 
 
 def _better(score: float, than: float | None, higher_is_better: bool) -> bool:

@@ -59,6 +59,8 @@ def autopilot_search(
     use_prior: bool = True,
     worker: WorkerSettings | None = None,
     name: str = "autopilot",
+    ensemble: bool = True,
+    tune_decisions: bool = True,
 ) -> Search:
     """The autopilot's components: warm start from the top recommendations, the prior's
     pruning, successive halving on subsamples sized by the learning curves, then TPE."""
@@ -72,6 +74,8 @@ def autopilot_search(
         use_prior=use_prior,
         worker=worker,
         name=name,
+        ensemble=ensemble,
+        tune_decisions=tune_decisions,
     )
 
 
@@ -97,12 +101,19 @@ def autopilot(
     cv: int | str = "auto",
     progress: ProgressCallback | None = None,
     max_evaluations: int | None = None,
+    ensemble: bool = True,
+    tune_decisions: bool = True,
+    clock_start: float | None = None,
 ) -> SearchResult:
     """Find and fit a good pipeline for ``data`` within ``budget`` ("60s", "5m", 90).
 
     The knowledge base (``kb``: an open one, a path, or None for the default) supplies the
     prior and receives every evaluation as a local run (``record``). With ``out`` the model
     (``model.joblib``), its spec, the leaderboard and an HTML report are written there.
+    ``ensemble`` builds the final model from several pipelines (greedy ensemble selection on
+    out-of-fold predictions) when that scores better; ``tune_decisions`` tunes the decision
+    threshold or class weights to the metric; ``clock_start`` (a ``time.perf_counter()``
+    value) is when the user's clock started (default: now).
 
     Example::
 
@@ -112,7 +123,10 @@ def autopilot(
     dataset = as_dataset(data, target, task_type)
     with ExitStack() as stack:
         knowledge_base = _knowledge_base(kb, stack, must_exist=use_prior or record)
-        result = autopilot_search(cv=cv, use_prior=use_prior).run(
+        search = autopilot_search(
+            cv=cv, use_prior=use_prior, ensemble=ensemble, tune_decisions=tune_decisions
+        )
+        result = search.run(
             dataset,
             budget_seconds=parse_duration(budget),
             metric=metric,
@@ -122,6 +136,7 @@ def autopilot(
             progress=progress,
             record=record,
             max_evaluations=max_evaluations,
+            clock_start=clock_start,
         )
     return _finish(result, out)
 
@@ -149,6 +164,9 @@ def cruise_control(
     cv: int | str = "auto",
     progress: ProgressCallback | None = None,
     max_evaluations: int | None = None,
+    ensemble: bool = True,
+    tune_decisions: bool = True,
+    clock_start: float | None = None,
 ) -> SearchResult:
     """The autopilot under the user's constraints; an unsatisfiable one fails before any work.
 
@@ -156,7 +174,8 @@ def cruise_control(
     ``"Component.parameter"`` (or a bare ``"parameter"``) to a fixed value, e.g.
     ``{"RandomForestClassifier.n_estimators": 500, "TabularPreprocessor.scaling": "robust"}``;
     ``max_fit_seconds`` ("10s") stops any fit that takes longer; ``max_model_bytes`` ("50MB")
-    bounds the pickled final model; ``interpretable`` keeps models a person can read.
+    bounds the pickled final model; ``interpretable`` keeps models a person can read (and
+    a single pipeline: it implies ``ensemble=False``).
 
     Example::
 
@@ -173,7 +192,14 @@ def cruise_control(
     )
     dataset = as_dataset(data, target, task_type)
     name = "cruise-control" if constraints.any else "autopilot"
-    search = autopilot_search(constraints, cv=cv, use_prior=use_prior, name=name)
+    search = autopilot_search(
+        constraints,
+        cv=cv,
+        use_prior=use_prior,
+        name=name,
+        ensemble=ensemble and not interpretable,
+        tune_decisions=tune_decisions,
+    )
     seconds = parse_duration(budget)
     # Check the constraints against the space before the knowledge base is even opened.
     from mile_meta.search._space import constrained_space
@@ -191,6 +217,7 @@ def cruise_control(
             progress=progress,
             record=record,
             max_evaluations=max_evaluations,
+            clock_start=clock_start,
         )
     return _finish(result, out)
 
@@ -210,9 +237,11 @@ def cold_search(
     cv: int | str = "auto",
     progress: ProgressCallback | None = None,
     max_evaluations: int | None = None,
+    clock_start: float | None = None,
 ) -> SearchResult:
     """Optuna ``tpe`` or ``random`` sampling over the same space, with no prior: no warm start,
-    no pruning, every candidate on all rows. ``kb`` only receives the runs (``record``)."""
+    no pruning, every candidate on all rows, a single pipeline with the default decision (the
+    plain-optimizer baselines). ``kb`` only receives the runs (``record``)."""
     search = Search(
         initial_design=NoInitialDesign(),
         pruner=NoPruning(),
@@ -221,6 +250,8 @@ def cold_search(
         cv=cv,
         use_prior=False,
         name=f"{sampler} search",
+        ensemble=False,
+        tune_decisions=False,
     )
     dataset = as_dataset(data, target, task_type)
     with ExitStack() as stack:
@@ -234,5 +265,6 @@ def cold_search(
             progress=progress,
             record=record,
             max_evaluations=max_evaluations,
+            clock_start=clock_start,
         )
     return _finish(result, out)
