@@ -67,7 +67,7 @@ DEFAULT_DATASETS = [
     "gpa2-college-gpa",
     "ames-housing",
 ]
-METHODS = ["autopilot", "tpe", "random", "flaml", "ag_medium", "ag_best"]
+METHODS = ["autopilot", "autopilot_single", "tpe", "random", "flaml", "ag_medium", "ag_best"]
 # methods that run in the peer environment (they never import mile_meta)
 PEER_METHODS = {"flaml", "ag_medium", "ag_best"}
 DEFAULT_ROOT = Path("/tmp/benchmark-search")
@@ -303,9 +303,10 @@ def run_job(job: dict, root: Path) -> dict:
         from mile_meta.search import autopilot, cold_search
 
         dataset = dataset_from_frame(train, target, task_type=task, name=job["dataset"])
-        spent = time.perf_counter() - started  # start-up and data loading, taken off the budget
-        budget = max(1.0, job["budget"] - spent)
-        if method == "autopilot":
+        if method in ("autopilot", "autopilot_single"):
+            # autopilot_single: the final model is one pipeline with the default decision
+            # (the behaviour before ensembles and tuned decisions: the A/B of those)
+            single = method == "autopilot_single"
             result = autopilot(
                 dataset,
                 budget=budget,
@@ -313,9 +314,14 @@ def run_job(job: dict, root: Path) -> dict:
                 seed=seed,
                 record=False,
                 exclude_datasets=[openml_id] if openml_id else [],
+                ensemble=not single,
+                tune_decisions=not single,
+                clock_start=started,
             )
         else:
-            result = cold_search(dataset, sampler=method, budget=budget, seed=seed)
+            result = cold_search(
+                dataset, sampler=method, budget=budget, seed=seed, clock_start=started
+            )
         elapsed = time.perf_counter() - started
         model = result.estimator
         extra = {
@@ -325,6 +331,9 @@ def run_job(job: dict, root: Path) -> dict:
             "best": result.best.candidate.spec.describe() if result.best else None,
             "best_origin": result.best.candidate.origin if result.best else None,
             "cv_score": result.best_score,
+            "ensemble_members": len(result.ensemble.members) if result.ensemble else 1,
+            "decision": result.ensemble.decision if result.ensemble else None,
+            "oof_score": result.ensemble.score if result.ensemble else None,
             "refit_rows": result.refit_rows,
             "prior_seconds": result.prior_seconds,
             "cuts": len(result.cuts),

@@ -10,9 +10,12 @@ ready within the budget.
 
 from __future__ import annotations
 
+import contextlib
 import math
+import signal
+import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +31,7 @@ from mile_meta.search._base import (
     Outcome,
     SearchContext,
 )
+from mile_meta.search._clock import MAX_BUDGET_SECONDS
 from mile_meta.search._ensemble import EnsembleModel, PredictionStore, plan_ensemble
 from mile_meta.search._errors import SearchError
 from mile_meta.search._prior import Prior
@@ -248,8 +252,13 @@ class Search:
         started: the time before this call (start-up, reading the data) counts against the
         budget.
         """
-        if not budget_seconds or budget_seconds < 1:
+        if not budget_seconds or not math.isfinite(budget_seconds) or budget_seconds < 1:
             raise SearchError(f"the budget must be at least 1 s, got {budget_seconds!r}")
+        if budget_seconds > MAX_BUDGET_SECONDS:
+            raise SearchError(
+                f"a budget of {budget_seconds:,.0f} s is over the limit of "
+                f"{MAX_BUDGET_SECONDS / 86400:.0f} days; pass a shorter --budget"
+            )
         if max_evaluations is not None and max_evaluations < 1:
             raise SearchError(f"max_evaluations must be at least 1, got {max_evaluations}")
         chosen = resolve_metric(metric) if metric else default_metric(dataset.task_type)
@@ -277,21 +286,22 @@ class Search:
         preload_modules()  # a one-off import cost of the process, not of this search
         self.fidelity.prepare(kb)  # one-off per knowledge base, cached
         started = time.perf_counter() if clock_start is None else clock_start
-        return self._run(
-            dataset,
-            metric=chosen,
-            cv=cv,
-            budget=float(budget_seconds),
-            started=started,
-            space=space,
-            constraint_cuts=constraint_cuts,
-            kb=kb,
-            seed=seed,
-            exclude_datasets=exclude_datasets,
-            progress=progress,
-            record=record,
-            max_evaluations=max_evaluations,
-        )
+        with _terminate_as_interrupt():
+            return self._run(
+                dataset,
+                metric=chosen,
+                cv=cv,
+                budget=float(budget_seconds),
+                started=started,
+                space=space,
+                constraint_cuts=constraint_cuts,
+                kb=kb,
+                seed=seed,
+                exclude_datasets=exclude_datasets,
+                progress=progress,
+                record=record,
+                max_evaluations=max_evaluations,
+            )
 
     def _resolve_cv(self, n_rows: int, dataset: Dataset) -> int:
         if self.cv == "auto":
@@ -465,7 +475,13 @@ class Search:
         if kb is None:
             state.notes.append("no prior: no knowledge base given")
             return None
-        limit = _PRIOR_SHARE * state.budget
+        # never past the budget: a late start (a slow machine, a slow start-up) leaves less
+        limit = min(_PRIOR_SHARE * state.budget, state.remaining() - 0.1 * state.budget)
+        if limit < _MIN_SLOT_SECONDS:
+            state.notes.append(
+                "no prior: no time left for it; searching from default configurations"
+            )
+            return None
         reply = runner.run(
             PriorTask(
                 str(kb.path),
@@ -477,8 +493,8 @@ class Search:
         )
         if reply.status == "timeout":
             state.notes.append(
-                f"no prior: reading it took longer than {limit:.1f} s ({_PRIOR_SHARE:.0%} of the "
-                "budget); searching from default configurations"
+                f"no prior: reading it took longer than the {limit:.1f} s it was given (at most "
+                f"{_PRIOR_SHARE:.0%} of the budget); searching from default configurations"
             )
             return None
         if reply.status != "ok":
@@ -992,6 +1008,24 @@ class Search:
                 evaluation.fidelity.rows,
                 len(payload),
             )
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM (a scheduler stopping the job, ``kill``) ends the search as Ctrl-C does: the
+    best so far is refitted and returned. Only the main thread can set signal handlers."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _most_common_error(evaluations: Sequence[Evaluation]) -> str:
