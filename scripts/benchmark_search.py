@@ -81,7 +81,9 @@ def _frame_cache(name: str, root: Path) -> tuple[pd.DataFrame, str, str, int | N
     from benchmark_datasets import load_benchmark
 
     if not benchmark_datasets.SHARED.exists():  # a git worktree: the shared folder is /work/shared
-        benchmark_datasets.SHARED = Path(os.environ.get("MILE_META_BENCHMARKS", "/work/shared/benchmarks"))
+        benchmark_datasets.SHARED = Path(
+            os.environ.get("MILE_META_BENCHMARKS", "/work/shared/benchmarks")
+        )
     path = root / "data" / f"{name}.pkl"
     if path.exists():
         stored = pd.read_pickle(path)
@@ -127,7 +129,9 @@ def _frame_to_arrays(frame: pd.DataFrame) -> dict:
     columns = {}
     for name in frame.columns:
         column = frame[name]
-        if isinstance(column.dtype, pd.CategoricalDtype) or not pd.api.types.is_numeric_dtype(column):
+        if isinstance(column.dtype, pd.CategoricalDtype) or not pd.api.types.is_numeric_dtype(
+            column
+        ):
             columns[name] = column.astype(object).where(column.notna(), None).to_numpy(dtype=object)
         else:
             columns[name] = column.to_numpy(dtype=float)
@@ -239,9 +243,7 @@ def _autogluon(X_train, y_train, task, budget, seed, presets, folder):
         path=str(folder),
         verbosity=0,
     )
-    predictor.fit(
-        train, time_limit=budget, presets=presets, num_cpus=1, num_gpus=0
-    )
+    predictor.fit(train, time_limit=budget, presets=presets, num_cpus=1, num_gpus=0)
     board = predictor.leaderboard(silent=True)
     return predictor, {
         "best_estimator": predictor.model_best,
@@ -633,9 +635,18 @@ def main() -> None:
     run.add_argument("--sources", default="oboe,lcdb", help="sources of a knowledge base to build")
     run.add_argument("--root", default=str(DEFAULT_ROOT))
     run.add_argument("--peer-python", default=DEFAULT_PEER_PYTHON, help="python of FLAML/AutoGluon")
-    run.add_argument("--max-budget-jobs", type=int, default=0, help="longest budget: first N datasets only")
-    run.add_argument("--only-longest", nargs="*", default=["ag_best"], help="methods run at the longest budget only")
-    run.add_argument("--not-longest", nargs="*", default=[], help="methods not run at the longest budget")
+    run.add_argument(
+        "--max-budget-jobs", type=int, default=0, help="longest budget: first N datasets only"
+    )
+    run.add_argument(
+        "--only-longest",
+        nargs="*",
+        default=["ag_best"],
+        help="methods run at the longest budget only",
+    )
+    run.add_argument(
+        "--not-longest", nargs="*", default=[], help="methods not run at the longest budget"
+    )
     one = sub.add_parser("one", help="run one job (used by run)")
     one.add_argument("job")
     one.add_argument("--root", default=str(DEFAULT_ROOT))
