@@ -16,7 +16,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -31,28 +31,33 @@ from mile_meta.search._base import (
     Outcome,
     SearchContext,
 )
+from mile_meta.search._budget import (
+    MIN_SLOT_SECONDS,
+    SearchState,
+    reserve_seconds,
+)
 from mile_meta.search._clock import MAX_BUDGET_SECONDS
-from mile_meta.search._ensemble import EnsembleModel, PredictionStore, plan_ensemble
+from mile_meta.search._ensemble import PredictionStore
 from mile_meta.search._errors import SearchError
+from mile_meta.search._executor import Executor
+from mile_meta.search._final import FinalModel, FinalModelBuilder
 from mile_meta.search._prior import Prior
 from mile_meta.search._records import (
     Candidate,
     Cut,
-    EnsembleSummary,
     Evaluation,
     EvaluationStatus,
     Fidelity,
     SearchProgress,
 )
 from mile_meta.search._space import Constraints, constrained_space
+from mile_meta.search._stages import StagePlan, subsample_rows
 from mile_meta.search._worker import (
     CandidateRunner,
     EvaluateTask,
     PriorTask,
-    RefitTask,
     WorkerSettings,
     preload_modules,
-    unpickle_model,
 )
 
 if TYPE_CHECKING:
@@ -64,134 +69,17 @@ __all__ = ["Search", "subsample_rows"]
 
 ProgressCallback = Callable[[SearchProgress], None]
 
-# Below this many seconds left, starting another evaluation is pointless.
-_MIN_SLOT_SECONDS = 0.15
-# Expected refit time = fit time per fold x rows ratio x this safety factor.
-_REFIT_SAFETY = 1.75
-# Most of the budget held back for the refit.
-_RESERVE_CAP = 0.25
-# Share of the budget the refit may run past the end, when it must (the budget holds within 5 %).
-_REFIT_GRACE = 0.03
 # The prior (meta-features and the meta-learner's ranking) may take this share of the budget.
 _PRIOR_SHARE = 0.3
 # Most of the budget one evaluation may take.
 _CANDIDATE_SHARE = 0.25
 # Before any candidate has completed, one evaluation may use at most this share of the time left.
 _FIRST_SHARE = 0.6
-# The smallest subsample a search falls back to when even its first stage takes too long.
-_EMERGENCY_ROWS = 100
 # After this many proposals in a row that were already evaluated, the space is used up.
 _MAX_REPEATS = 50
 # With nothing completed, this many failed evaluations in a row end the search: the data (or
 # the environment) makes every candidate fail, and retrying only burns the budget.
 _MAX_FAILURES_IN_A_ROW = 8
-# The ensemble's members are refitted too: the reserve covers this many of the best.
-_ENSEMBLE_RESERVE_MEMBERS = 3
-# Rows of the smallest class a subsample keeps per fold, so a rare class is still scored fairly.
-_MIN_CLASS_ROWS_PER_FOLD = 10
-
-
-def subsample_rows(target: Any, rows: int, seed: int, min_per_class: int = 0) -> np.ndarray:
-    """Sorted positions of a random subsample of ``rows`` rows (stratified for classes), with
-    at least ``min_per_class`` rows of every class (so cross-validation can split it)."""
-    generator = np.random.default_rng(seed)
-    n = len(target)
-    if rows >= n:
-        return np.arange(n)
-    if min_per_class <= 0:
-        return np.sort(generator.choice(n, size=rows, replace=False))
-    labels = np.asarray(target)
-    chosen: list[np.ndarray] = []
-    classes, counts = np.unique(labels, return_counts=True)
-    for label, count in zip(classes, counts, strict=True):
-        members = np.flatnonzero(labels == label)
-        share = max(min(min_per_class, count), round(rows * count / n))
-        chosen.append(generator.choice(members, size=min(share, count), replace=False))
-    return np.sort(np.concatenate(chosen))
-
-
-@dataclass
-class _State:
-    """What the loop has learned so far (mutable, private to one run)."""
-
-    started: float
-    budget: float
-    evaluations: list[Evaluation]
-    results: list[EvaluationResult]
-    scores_by_stage: dict[int, list[float]]
-    history: list[tuple[float, float, int]]
-    notes: list[str]
-    best: Evaluation | None = None
-    failures: int = 0
-    # seconds a task spends outside the fits (sending, scheduling, scoring): the refit pays it too
-    overheads: list[float] = field(default_factory=list)
-    max_evaluations: int | None = None
-    # the first completed candidate, fitted at once: returned if the best cannot be refitted
-    safety: tuple[Evaluation, Any, float, int, int] | None = None
-    safety_tried: bool = False
-    # out-of-fold predictions of the candidates evaluated on all rows (ensemble, decisions)
-    store: PredictionStore | None = None
-    failures_in_a_row: int = 0
-    ensemble: EnsembleSummary | None = None
-
-    def overhead(self) -> float:
-        return max(self.overheads[-3:], default=0.2)
-
-    def elapsed(self) -> float:
-        return time.perf_counter() - self.started
-
-    def remaining(self) -> float:
-        return self.budget - self.elapsed()
-
-
-@dataclass
-class _Plan:
-    """The fidelity stages of one run and the rows each uses (None = all rows).
-
-    When nothing has completed and an evaluation on the smallest stage runs out of time, a
-    stage a quarter that size is put in front (down to ``_EMERGENCY_ROWS`` rows), so a slow
-    machine or an expensive dataset still yields a model.
-    """
-
-    stages: tuple[Fidelity, ...]
-    rows: dict[int, np.ndarray | None]
-    dataset: Dataset
-    seed: int
-    cv: int
-
-    @classmethod
-    def build(cls, stages: tuple[Fidelity, ...], dataset: Dataset, seed: int, cv: int) -> _Plan:
-        plan = cls(stages, {}, dataset, seed, cv)
-        plan.rows = {stage.rung: plan._rows_for(stage.rows) for stage in stages}
-        return plan
-
-    def _rows_for(self, rows: int) -> np.ndarray | None:
-        if rows >= len(self.dataset.frame):
-            return None
-        # a fold of a subsample must hold enough rows of a rare class for a fair score (trees
-        # scored on 31 positives of 616 rows were dropped at a balanced accuracy of 0.5)
-        classes = (
-            0 if self.dataset.task_type == "regression" else self.cv * _MIN_CLASS_ROWS_PER_FOLD
-        )
-        return subsample_rows(self.dataset.target, rows, self.seed, min_per_class=classes)
-
-    @property
-    def n_rows(self) -> int:
-        return self.stages[-1].rows
-
-    def shrink(self) -> Fidelity | None:
-        """Put a smaller first stage in front; None when the first is small enough already."""
-        rows = self.stages[0].rows // 4
-        if rows < _EMERGENCY_ROWS:
-            return None
-        first = Fidelity(0, rows, rows / self.n_rows, None)
-        shifted = tuple(replace(stage, rung=stage.rung + 1) for stage in self.stages)
-        self.rows = {
-            0: self._rows_for(rows),
-            **{s.rung + 1: self.rows[s.rung] for s in self.stages},
-        }
-        self.stages = (first, *shifted)
-        return first
 
 
 class Search:
@@ -215,6 +103,7 @@ class Search:
         name: str = "search",
         ensemble: bool = True,
         tune_decisions: bool = True,
+        executor: Callable[[Dataset, WorkerSettings], Executor] | None = None,
     ) -> None:
         self.initial_design = initial_design
         self.pruner = pruner
@@ -227,6 +116,9 @@ class Search:
         self.name = name
         self.ensemble = ensemble
         self.tune_decisions = tune_decisions
+        # how candidates run: one killable worker process by default (a parallel or Dask
+        # executor plugs in here)
+        self.executor = executor or CandidateRunner
 
     # -- public: validate, then run --------------------------------------------------------
     def run(
@@ -351,20 +243,21 @@ class Search:
     ) -> SearchResult:
         from mile_meta.search._results import SearchResult
 
-        state = _State(started, budget, [], [], {}, [], [], max_evaluations=max_evaluations)
+        state = SearchState(started, budget, [], [], {}, [], [], max_evaluations=max_evaluations)
         state.store = PredictionStore(metric.higher_is_better)
         emit = self._emitter(progress, state, metric)
         stopped_because = "budget"
         interrupted = False
-        estimator = None
-        final: Evaluation | None = None
-        refit_seconds = refit_rows = model_bytes = None
+        final: FinalModel | None = None
         initial: tuple[Candidate, ...] = ()
-        plan: _Plan | None = None
+        plan: StagePlan | None = None
         prior: Prior | None = None
         prior_cuts: tuple[Cut, ...] = ()
         settings = self.worker or WorkerSettings(max_memory_bytes=self.constraints.max_memory_bytes)
-        with CandidateRunner(dataset, settings) as runner:
+        self._builder = FinalModelBuilder(
+            self.constraints, cv, ensemble=self.ensemble, tune_decisions=self.tune_decisions
+        )
+        with self.executor(dataset, settings) as runner:
             try:
                 context = SearchContext(
                     dataset=dataset,
@@ -376,7 +269,7 @@ class Search:
                     prior=None,
                     kb=kb,
                 )
-                plan = _Plan.build(
+                plan = StagePlan.build(
                     self.fidelity.rungs(len(dataset.frame), context), dataset, seed, cv
                 )
                 outcomes: dict[str, Outcome] = {}
@@ -405,28 +298,17 @@ class Search:
             emit("refit")
             try:
                 if plan is not None:
-                    refitted = self._refit_ensemble(
-                        runner, state, seed, interrupted, len(dataset.frame), metric
+                    final = self._builder.build(
+                        runner, state, plan, seed, interrupted, len(dataset.frame), metric
                     )
-                    if refitted is None:
-                        refitted = self._refit(
-                            runner,
-                            state,
-                            plan,
-                            seed,
-                            interrupted,
-                            len(dataset.frame),
-                            metric.higher_is_better,
-                        )
-                    final, estimator, refit_seconds, refit_rows, model_bytes = refitted
             except KeyboardInterrupt:
                 interrupted = True
                 stopped_because = "interrupted"
                 state.notes.append("interrupted again during the refit: no fitted model")
             elapsed = state.elapsed()
         result = SearchResult(
-            estimator=estimator,
-            best=final,
+            estimator=final.estimator if final is not None else None,
+            best=final.evaluation if final is not None else None,
             evaluations=tuple(state.evaluations),
             cuts=(*constraint_cuts, *prior_cuts),
             initial_design=initial,
@@ -442,9 +324,9 @@ class Search:
             cv=cv,
             budget_seconds=budget,
             elapsed_seconds=elapsed,
-            refit_seconds=refit_seconds,
-            refit_rows=refit_rows,
-            model_bytes=model_bytes,
+            refit_seconds=final.refit_seconds if final is not None else None,
+            refit_rows=final.rows if final is not None else None,
+            model_bytes=final.model_bytes if final is not None else None,
             stopped_because=stopped_because,
             interrupted=interrupted,
             notes=tuple(state.notes),
@@ -463,8 +345,8 @@ class Search:
 
     def _prior(
         self,
-        runner: CandidateRunner,
-        state: _State,
+        runner: Executor,
+        state: SearchState,
         kb: KnowledgeBase | None,
         metric: Metric,
         exclude_datasets: Sequence[str | int],
@@ -477,7 +359,7 @@ class Search:
             return None
         # never past the budget: a late start (a slow machine, a slow start-up) leaves less
         limit = min(_PRIOR_SHARE * state.budget, state.remaining() - 0.1 * state.budget)
-        if limit < _MIN_SLOT_SECONDS:
+        if limit < MIN_SLOT_SECONDS:
             state.notes.append(
                 "no prior: no time left for it; searching from default configurations"
             )
@@ -506,7 +388,7 @@ class Search:
         return prior
 
     def _emitter(
-        self, progress: ProgressCallback | None, state: _State, metric: Metric
+        self, progress: ProgressCallback | None, state: SearchState, metric: Metric
     ) -> Callable[..., None]:
         def emit(phase: str, last: Evaluation | None = None) -> None:
             if progress is None:
@@ -529,35 +411,11 @@ class Search:
 
         return emit
 
-    def _refit_estimate(self, evaluation: Evaluation, rows: int, cv: int) -> float:
-        """Seconds to fit ``evaluation``'s pipeline on ``rows`` rows, from its fold fits."""
-        train_rows = max(1.0, evaluation.fidelity.rows * (cv - 1) / cv)
-        per_fold = evaluation.fit_seconds or evaluation.seconds
-        return per_fold * (rows / train_rows) * _REFIT_SAFETY + 0.3
-
-    def _reserve(self, state: _State, cv: int, n_rows: int) -> float:
-        if state.best is None:
-            return 0.02 * state.budget
-        # a slow best must not stall the search: past the cap the refit uses fewer rows
-        expected = self._refit_estimate(state.best, n_rows, cv) + state.overhead()
-        if self.ensemble and state.store is not None and len(state.store) > 1:
-            by_number = {e.number: e for e in state.evaluations}
-            top = [
-                by_number[s.number]
-                for s in state.store.best(_ENSEMBLE_RESERVE_MEMBERS)
-                if s.number in by_number
-            ]
-            expected = max(
-                expected,
-                sum(self._refit_estimate(e, n_rows, cv) + state.overhead() for e in top),
-            )
-        return min(expected, _RESERVE_CAP * state.budget)
-
     def _loop(
         self,
-        runner: CandidateRunner,
-        state: _State,
-        plan: _Plan,
+        runner: Executor,
+        state: SearchState,
+        plan: StagePlan,
         metric: Metric,
         cv: int,
         seed: int,
@@ -569,7 +427,10 @@ class Search:
         asked = 0
         n_rows = plan.n_rows
         while True:
-            if state.remaining() - self._reserve(state, cv, n_rows) < _MIN_SLOT_SECONDS:
+            if (
+                state.remaining() - reserve_seconds(state, cv, n_rows, self.ensemble)
+                < MIN_SLOT_SECONDS
+            ):
                 return "budget"
             if (
                 state.max_evaluations is not None
@@ -606,10 +467,10 @@ class Search:
 
     def _intensify(
         self,
-        runner: CandidateRunner,
-        state: _State,
+        runner: Executor,
+        state: SearchState,
         candidate: Candidate,
-        plan: _Plan,
+        plan: StagePlan,
         metric: Metric,
         cv: int,
         seed: int,
@@ -635,7 +496,7 @@ class Search:
                     evaluation.status == "stopped"
                     and state.best is None
                     and stage.rung == 0
-                    and state.remaining() > 4 * _MIN_SLOT_SECONDS
+                    and state.remaining() > 4 * MIN_SLOT_SECONDS
                 ):
                     smaller = plan.shrink()
                     if smaller is not None:
@@ -660,7 +521,7 @@ class Search:
                     state.history.append((evaluation.finished_seconds, score, evaluation.number))
                 emit("evaluation", evaluation)
                 if not state.safety_tried:
-                    self._keep_safety(runner, state, evaluation, plan, seed)
+                    self._builder.keep_safety(runner, state, evaluation, plan, seed)
                 return Outcome("complete", score, tuple(scored))
             earlier = state.scores_by_stage.setdefault(stage.rung, [])
             promote = self.fidelity.promote(score, list(earlier), metric.higher_is_better)
@@ -668,7 +529,7 @@ class Search:
             if promote:
                 following = stages[stage.rung + 1]
                 projected = evaluation.seconds * following.rows / max(stage.rows, 1)
-                budget_left = state.remaining() - self._reserve(state, cv, n_rows)
+                budget_left = state.remaining() - reserve_seconds(state, cv, n_rows, self.ensemble)
                 if projected > budget_left:
                     promote = False
                     evaluation = replace(
@@ -685,15 +546,15 @@ class Search:
                 state.best = evaluation  # nothing at a higher stage yet: best seen so far
             emit("evaluation", evaluation)
             if not state.safety_tried:
-                self._keep_safety(runner, state, evaluation, plan, seed)
+                self._builder.keep_safety(runner, state, evaluation, plan, seed)
             if not promote:
                 return Outcome("pruned", None, tuple(scored))
         raise AssertionError("unreachable: the last stage returns")
 
     def _evaluate(
         self,
-        runner: CandidateRunner,
-        state: _State,
+        runner: Executor,
+        state: SearchState,
         candidate: Candidate,
         stage: Fidelity,
         rows: np.ndarray | None,
@@ -706,7 +567,9 @@ class Search:
             # nothing to fall back on yet: leave time for this candidate's own refit
             timeout = _FIRST_SHARE * state.remaining()
         else:
-            timeout = state.remaining() - self._reserve(state, cv, len(runner.dataset.frame))
+            timeout = state.remaining() - reserve_seconds(
+                state, cv, len(runner.dataset.frame), self.ensemble
+            )
         # one candidate may not eat the search (knowledge-base pipelines with 512 trees and
         # polynomial features exist): past this share of the budget it is stopped
         if state.best is not None:
@@ -777,237 +640,6 @@ class Search:
                 "stopped", f"stopped at the end of the budget after {reply.seconds:.1f} s"
             )
         return record(reply.status, reply.message)
-
-    def _last_resort(
-        self, runner: CandidateRunner, state: _State, plan: _Plan, seed: int
-    ) -> tuple[Evaluation | None, Any, float | None, int | None, int | None]:
-        """Nothing completed in time (a tiny budget, a busy machine): fit the first candidate
-        the budget stopped, unscored, on the smallest stage, so there is still a model."""
-        stopped = [e for e in state.evaluations if e.status == "stopped"]
-        if not stopped:
-            state.notes.append("no candidate completed: nothing to refit")
-            return None, None, None, None, None
-        evaluation = stopped[0]
-        left = max(state.remaining(), 0.0) + _REFIT_GRACE * state.budget
-        rows = plan.rows[0]
-        reply = runner.run(RefitTask(evaluation.candidate.spec, seed, rows), timeout_seconds=left)
-        if reply.status != "ok":
-            state.notes.append(
-                f"no candidate completed, and the last-resort fit failed ({reply.message})"
-            )
-            return None, None, None, None, None
-        payload, seconds = reply.value
-        used = plan.stages[0].rows
-        state.notes.append(
-            f"no candidate completed in time: {evaluation.candidate.spec.describe()} was fitted "
-            f"on {used} rows without a score; give the search more time"
-        )
-        return evaluation, unpickle_model(payload), seconds, used, len(payload)
-
-    def _refit(
-        self,
-        runner: CandidateRunner,
-        state: _State,
-        plan: _Plan,
-        seed: int,
-        interrupted: bool,
-        n_rows: int,
-        higher_is_better: bool,
-    ) -> tuple[Evaluation | None, Any, float | None, int | None, int | None]:
-        """Fit the best pipeline on all rows, or the next best when it cannot be done in time
-        or is over the size limit; with little time left, on the largest stage that fits."""
-        done = [e for e in state.evaluations if e.status == "ok" and e.score is not None]
-        if not done:
-            return self._last_resort(runner, state, plan, seed)
-        top = max(e.fidelity.rung for e in done)
-        ranked = sorted(
-            (e for e in done if e.fidelity.rung == top),
-            key=lambda e: (-(e.score or 0) if higher_is_better else (e.score or 0), e.number),
-        )
-        cv = max(2, len(ranked[0].fold_scores))
-        max_bytes = self.constraints.max_model_bytes
-        for evaluation in ranked[:5]:
-            left = state.remaining() + _REFIT_GRACE * state.budget
-            if interrupted:
-                left = max(left, 2 * self._refit_estimate(evaluation, n_rows, cv) + 1)
-            if left <= _MIN_SLOT_SECONDS:
-                break
-            safe = state.safety
-            if safe is not None and safe[0].candidate == evaluation.candidate and safe[3] == n_rows:
-                return safe  # fitted on all rows already
-            rows: np.ndarray | None = None
-            used = n_rows
-            expected = self._refit_estimate(evaluation, n_rows, cv) + state.overhead()
-            if expected > left:
-                # too little time for all rows: the largest stage (or share of rows) that fits
-                fitting = [
-                    s
-                    for s in plan.stages[:-1]
-                    if self._refit_estimate(evaluation, s.rows, cv) <= left
-                ]
-                if fitting:
-                    used, rows = fitting[-1].rows, plan.rows[fitting[-1].rung]
-                else:
-                    used = max(min(n_rows, 200), int(n_rows * left / expected))
-                    rows = subsample_rows(
-                        runner.dataset.target,
-                        used,
-                        seed,
-                        min_per_class=0 if runner.dataset.task_type == "regression" else 1,
-                    )
-                state.notes.append(f"refitted on {used} of {n_rows} rows to keep the budget")
-            reply = runner.run(
-                RefitTask(evaluation.candidate.spec, seed, rows), timeout_seconds=max(left, 0.05)
-            )
-            if reply.status != "ok":
-                state.notes.append(
-                    f"refit of {evaluation.candidate.spec.describe()} failed ({reply.message}); "
-                    "trying the next best"
-                )
-                continue
-            payload, seconds = reply.value
-            if max_bytes is not None and len(payload) > max_bytes:
-                state.notes.append(
-                    f"{evaluation.candidate.spec.describe()} is {len(payload):,} bytes, over the "
-                    f"limit of {max_bytes:,}; trying the next best"
-                )
-                continue
-            return evaluation, unpickle_model(payload), seconds, used, len(payload)
-        if state.safety is not None:
-            safe = state.safety
-            state.notes.append(
-                f"the best could not be refitted in time: returning {safe[0].candidate.spec.describe()}, "
-                f"fitted on {safe[3]} rows when it completed"
-            )
-            return safe
-        return None, None, None, None, None
-
-    def _refit_ensemble(
-        self,
-        runner: CandidateRunner,
-        state: _State,
-        seed: int,
-        interrupted: bool,
-        n_rows: int,
-        metric: Metric,
-    ) -> tuple[Evaluation | None, Any, float | None, int | None, int | None] | None:
-        """Refit the ensemble (or the best pipeline with its tuned decision) planned on the
-        out-of-fold predictions; None leaves the final model to :meth:`_refit`."""
-        if state.store is None or not len(state.store):
-            return None
-        dataset = runner.dataset
-        classes = None if dataset.task_type == "regression" else np.unique(dataset.target)
-        y = (
-            np.asarray(dataset.target, dtype=float)
-            if classes is None
-            else np.searchsorted(classes, np.asarray(dataset.target))
-        )
-        by_number = {e.number: e for e in state.evaluations}
-        planned = plan_ensemble(
-            state.store,
-            y,
-            metric.name,
-            metric.higher_is_better,
-            ensemble=self.ensemble,
-            tune=self.tune_decisions and classes is not None,
-            allowed=lambda number: number in by_number,
-        )
-        if planned is None or (not planned.is_ensemble and planned.decision is None):
-            return None
-        cv = self._resolve_cv(n_rows, dataset)
-        max_bytes = self.constraints.max_model_bytes
-        fitted: list[tuple[int, float, Any, float, int]] = []
-        for member in planned.members:  # heaviest first: a member left out costs the least
-            evaluation = by_number[member.number]
-            left = state.remaining() + _REFIT_GRACE * state.budget
-            expected = self._refit_estimate(evaluation, n_rows, cv) + state.overhead()
-            if interrupted:
-                left = max(left, 2 * expected + 1)
-            if expected > left or left <= _MIN_SLOT_SECONDS:
-                state.notes.append(
-                    f"ensemble member #{member.number} left out: its refit (~{expected:.1f} s) "
-                    f"does not fit in the {max(left, 0):.1f} s left"
-                )
-                continue
-            reply = runner.run(
-                RefitTask(evaluation.candidate.spec, seed, None), timeout_seconds=left
-            )
-            if reply.status != "ok":
-                state.notes.append(
-                    f"ensemble member #{member.number} left out: its refit failed ({reply.message})"
-                )
-                continue
-            payload, seconds = reply.value
-            used = sum(f[4] for f in fitted)
-            if max_bytes is not None and used + len(payload) > max_bytes:
-                state.notes.append(
-                    f"ensemble member #{member.number} left out: the model would be over "
-                    f"{max_bytes:,} bytes"
-                )
-                continue
-            fitted.append(
-                (member.number, member.weight, unpickle_model(payload), seconds, len(payload))
-            )
-        if not fitted:
-            return None
-        weights = [f[1] for f in fitted]
-        total = sum(weights)
-        decision = planned.decision
-        if len(fitted) < len(planned.members):
-            # some members left out: the decision was tuned for the whole ensemble
-            decision = None if len(fitted) > 1 or planned.is_ensemble else decision
-        model = EnsembleModel(
-            [f[2] for f in fitted],
-            [w / total for w in weights],
-            dataset.task_type,
-            classes=classes,
-            decision=decision,
-        )
-        state.ensemble = EnsembleSummary(
-            members=tuple(
-                (f[0], by_number[f[0]].candidate.spec.describe(), f[1] / total) for f in fitted
-            ),
-            score=planned.score,
-            single_score=planned.single_score,
-            decision=decision.describe() if decision is not None else None,
-        )
-        if len(fitted) > 1:
-            state.notes.append(
-                f"final model: an ensemble of {len(fitted)} pipelines (greedy selection on "
-                f"out-of-fold predictions), out-of-fold {metric.name} {planned.score:.4f} "
-                f"against {planned.single_score:.4f} for the best single pipeline"
-            )
-        if decision is not None:
-            state.notes.append(
-                f"predict applies {decision.describe()}, tuned for {metric.name} on out-of-fold "
-                f"predictions (+{decision.gain:.4f} over the most probable class)"
-            )
-        top = by_number[fitted[0][0]]
-        return top, model, sum(f[3] for f in fitted), n_rows, sum(f[4] for f in fitted)
-
-    def _keep_safety(
-        self, runner: CandidateRunner, state: _State, evaluation: Evaluation, plan: _Plan, seed: int
-    ) -> None:
-        """Fit the first completed candidate at once (on the rows it was scored on), so a model
-        exists whatever happens to the final refit."""
-        state.safety_tried = True
-        rows = plan.rows.get(evaluation.fidelity.rung)
-        reply = runner.run(
-            RefitTask(evaluation.candidate.spec, seed, rows),
-            timeout_seconds=max(0.25 * state.remaining(), _MIN_SLOT_SECONDS),
-        )
-        if reply.status != "ok":
-            return
-        payload, seconds = reply.value
-        limit = self.constraints.max_model_bytes
-        if limit is None or len(payload) <= limit:
-            state.safety = (
-                evaluation,
-                unpickle_model(payload),
-                seconds,
-                evaluation.fidelity.rows,
-                len(payload),
-            )
 
 
 @contextlib.contextmanager

@@ -24,6 +24,7 @@ import numpy as np
 
 from mile_meta.data import Dataset
 from mile_meta.pipelines import PipelineSpec
+from mile_meta.search._executor import Executor
 
 __all__ = [
     "CandidateRunner",
@@ -230,8 +231,9 @@ def _default_start_method() -> str:
     return "fork" if sys.platform.startswith("linux") else "spawn"
 
 
-class CandidateRunner:
-    """Runs tasks in a reusable worker process, each under a deadline."""
+class CandidateRunner(Executor):
+    """Runs tasks in a reusable worker process, each under a deadline (the default
+    :class:`~mile_meta.search._executor.Executor`)."""
 
     def __init__(self, dataset: Dataset, settings: WorkerSettings | None = None) -> None:
         self.dataset = dataset

@@ -16,7 +16,17 @@ from sklearn import metrics as skm
 from mile_meta.data import Dataset, dataset_from_frame
 from mile_meta.evaluate import FoldCache, evaluate_pipeline
 from mile_meta.pipelines import make_spec
-from mile_meta.search import autopilot, cruise_control, subsample_rows
+from mile_meta.search import (
+    Candidate,
+    FullFidelity,
+    InitialDesign,
+    NoPruning,
+    OptunaOptimizer,
+    Search,
+    autopilot,
+    cruise_control,
+    subsample_rows,
+)
 from mile_meta.search._crossval import cross_validate
 from mile_meta.search._decisions import Decision, oof_score, tune_decision
 from mile_meta.search._ensemble import (
@@ -190,8 +200,39 @@ def imbalanced(breast_cancer: Dataset) -> Dataset:
     return dataset_from_frame(frame.reset_index(drop=True), "target", name="breast_cancer_rare")
 
 
-def test_autopilot_builds_an_ensemble_with_a_tuned_decision(imbalanced: Dataset, tmp_path) -> None:
-    result = autopilot(imbalanced, budget=10, kb=None, use_prior=False, record=False, seed=1)
+class _Fixed(InitialDesign):
+    """These candidates first (then the optimizer's)."""
+
+    def __init__(self, candidates: list[Candidate]) -> None:
+        self.candidates = candidates
+
+    def _select(self, space, context):
+        return self.candidates
+
+
+def _diverse_search() -> Search:
+    pipelines = [
+        ("LogisticRegression", {"C": 1.0}),
+        ("GaussianNB", {}),
+        ("DecisionTreeClassifier", {"max_depth": 3}),
+        ("KNeighborsClassifier", {"n_neighbors": 7}),
+    ]
+    return Search(
+        initial_design=_Fixed(
+            [Candidate(make_spec(name, params), "test", "pinned") for name, params in pipelines]
+        ),
+        pruner=NoPruning(),
+        fidelity=FullFidelity(),
+        optimizer=OptunaOptimizer("random"),
+        cv=3,
+        use_prior=False,
+    )
+
+
+def test_search_builds_an_ensemble_with_a_tuned_decision(imbalanced: Dataset, tmp_path) -> None:
+    # four diverse pipelines on all rows: their out-of-fold predictions are what is combined
+    result = _diverse_search().run(imbalanced, budget_seconds=120, record=False, max_evaluations=4)
+    assert len(result.evaluations) == 4, result.notes
     model = result.estimator
     assert model is not None and result.ensemble is not None
     weights = [weight for _, _, weight in result.ensemble.members]
