@@ -494,108 +494,119 @@ def load_results(root: Path) -> pd.DataFrame:
     return pd.DataFrame(records)
 
 
-def _normalized(frame: pd.DataFrame) -> pd.Series:
-    """Score relative to the best any method found on that dataset and split (1 = the best);
-    a run that returned no model scores 0."""
-
-    def one(group: pd.DataFrame) -> pd.Series:
-        scores = group["test_score"].astype(float)
-        if group["higher_is_better"].iloc[0]:
-            return (scores / scores.max()).fillna(0.0)
-        return (scores.min() / scores).fillna(0.0)
-
-    return frame.groupby(["dataset", "seed"], group_keys=False)[
-        ["test_score", "higher_is_better"]
-    ].apply(one)
-
-
 def _ranks(frame: pd.DataFrame) -> pd.Series:
-    def one(group: pd.DataFrame) -> pd.Series:
-        oriented = group["test_score"].astype(float) * (
-            1 if group["higher_is_better"].iloc[0] else -1
-        )
-        return oriented.rank(ascending=False, method="average", na_option="bottom")
-
-    return frame.groupby(["dataset", "seed", "budget"], group_keys=False)[
-        ["test_score", "higher_is_better"]
-    ].apply(one)
+    """Rank of each run among the methods of its (dataset, seed, budget) cell; 1 = best; a run
+    without a model ranks last."""
+    signed = frame["test_score"].astype(float) * np.where(frame["higher_is_better"], 1, -1)
+    return signed.groupby([frame["dataset"], frame["seed"], frame["budget"]]).rank(
+        ascending=False, method="average", na_option="bottom"
+    )
 
 
-def time_to_reach(frame: pd.DataFrame) -> pd.DataFrame:
-    """Per dataset and seed: seconds mile-meta's 60-s run needed to reach FLAML's 60-s score."""
-    budget = frame["budget"].max()
-    rows = []
-    flaml = frame[(frame["method"] == "flaml") & (frame["budget"] == budget)]
-    ours = frame[(frame["method"] == "autopilot") & (frame["budget"] == budget)]
-    for _, target in flaml.iterrows():
-        match = ours[(ours["dataset"] == target["dataset"]) & (ours["seed"] == target["seed"])]
-        if match.empty or not isinstance(match.iloc[0].get("trajectory"), list):
-            continue
-        higher = bool(target["higher_is_better"])
-        reached = np.inf
-        for point in match.iloc[0]["trajectory"]:
-            score = point["test_score"]
-            if (score >= target["test_score"]) if higher else (score <= target["test_score"]):
-                reached = point["found_seconds"] + point["refit_seconds"]
-                break
-        rows.append({"dataset": target["dataset"], "seed": target["seed"], "seconds": reached})
-    return pd.DataFrame(rows)
+def _paired(frame: pd.DataFrame, ours: str, other: str, budget: int) -> dict | None:
+    """Wins, ties and losses of ``ours`` against ``other`` over (dataset, seed) pairs at
+    ``budget``, the mean difference and the Wilcoxon signed-rank p-value."""
+    from scipy.stats import wilcoxon
+
+    cell = frame[frame["budget"] == budget]
+    a = cell[cell["method"] == ours].set_index(["dataset", "seed"])["test_score"]
+    b = cell[cell["method"] == other].set_index(["dataset", "seed"])["test_score"]
+    joined = pd.concat([a.rename("ours"), b.rename("other")], axis=1, join="inner")
+    if joined.empty:
+        return None
+    joined = joined.fillna(-np.inf)  # no model: the worst score
+    difference = joined["ours"] - joined["other"]
+    wins, losses = int((difference > 1e-9).sum()), int((difference < -1e-9).sum())
+    ties = len(difference) - wins - losses
+    finite = difference[np.isfinite(difference)]
+    nonzero = finite[finite.abs() > 1e-9]
+    p_value = float(wilcoxon(nonzero).pvalue) if len(nonzero) >= 2 else float("nan")
+    return {
+        "against": other,
+        "budget": budget,
+        "pairs": len(difference),
+        "wins": wins,
+        "ties": ties,
+        "losses": losses,
+        "win rate": (wins + 0.5 * ties) / len(difference),
+        "mean difference": float(finite.mean()) if len(finite) else float("nan"),
+        "wilcoxon p": p_value,
+    }
 
 
 def command_report(args: argparse.Namespace) -> None:
+    """Markdown tables for docs/benchmarks-search.md: per budget the methods that ran at it,
+    mean score and rank, paired win rates of the autopilot, budgets kept, per-dataset scores."""
     root = Path(args.root)
     frame = load_results(root)
     if frame.empty:
         print("no finished jobs yet")
         return
     frame.drop(columns=["trajectory"], errors="ignore").to_csv(root / "results.csv", index=False)
+    frame["test_score"] = frame["test_score"].astype(float)
     missing = frame[frame["test_score"].isna()]
-    if not missing.empty:
-        print(f"runs that returned no model (ranked last, normalized score 0): {len(missing)}")
-        print(missing.groupby(["method", "budget"]).size().to_string(), "\n")
-    # only (dataset, seed, budget) cells where every method finished are compared
-    complete = frame.groupby(["dataset", "seed", "budget"])["method"].transform("nunique")
-    frame = frame[complete == frame["method"].nunique()].copy()
-    frame["rank"] = _ranks(frame)
-    frame["normalized"] = _normalized(frame)
-    cells = frame.groupby(["dataset", "seed"]).ngroups
     print(
-        f"{frame['dataset'].nunique()} datasets, {cells} dataset x seed splits, {len(frame)} runs\n"
+        f"{len(frame)} runs, {frame['dataset'].nunique()} datasets; runs without a model: "
+        f"{len(missing)}\n"
     )
-    table = frame.pivot_table(
-        index="method", columns="budget", values=["rank", "normalized"], aggfunc="mean"
-    )
-    print("Mean rank (1 = best) per budget:\n")
-    print(table["rank"].round(2).to_markdown())
-    print(
-        "\nMean normalized test score (1 = the best any method found on that dataset and split):\n"
-    )
-    print(table["normalized"].round(4).to_markdown())
-    elapsed = frame.pivot_table(
-        index="method", columns="budget", values="elapsed_seconds", aggfunc="max"
-    )
-    print("\nLongest wall time of a run (seconds):\n")
-    print(elapsed.round(1).to_markdown())
-    reach = time_to_reach(frame)
-    if not reach.empty:
-        per_dataset = reach.groupby("dataset")["seconds"].median()
-        print(
-            f"\nTime for autopilot to reach FLAML's {frame['budget'].max()}-s test score: median over "
-            f"datasets {per_dataset.median():.1f} s (per dataset, median over seeds):\n"
+    for budget in sorted(frame["budget"].unique()):
+        cell = frame[frame["budget"] == budget].copy()
+        # only datasets where every method of this budget finished are compared
+        methods = sorted(cell["method"].unique())
+        complete = cell.groupby(["dataset", "seed"])["method"].transform("nunique")
+        cell = cell[complete == len(methods)].copy()
+        if cell.empty:
+            continue
+        cell["rank"] = _ranks(cell)
+        summary = cell.groupby("method").agg(
+            mean_score=("test_score", "mean"),
+            mean_rank=("rank", "mean"),
+            runs=("test_score", "size"),
         )
-        print(per_dataset.round(1).to_frame().to_markdown())
-    by_task = frame.pivot_table(
-        index=["method"], columns=["task", "budget"], values="rank", aggfunc="mean"
-    )
-    print("\nMean rank by task type:\n")
-    print(by_task.round(2).to_markdown())
-    per_dataset = frame[frame["budget"] == frame["budget"].max()].pivot_table(
-        index="dataset", columns="method", values="test_score", aggfunc="mean"
-    )
-    print(f"\nMean test score per dataset at {frame['budget'].max()} s:\n")
-    print(per_dataset.round(4).to_markdown())
+        print(f"### {budget} s — {cell['dataset'].nunique()} datasets\n")
+        print(summary.sort_values("mean_rank").round(4).to_markdown())
+        print()
+        rows = [
+            _paired(cell, "autopilot", other, budget) for other in methods if other != "autopilot"
+        ]
+        rows = [row for row in rows if row]
+        if rows:
+            print(pd.DataFrame(rows).round(4).to_markdown(index=False))
+            print()
+        per_dataset = cell.pivot_table(
+            index="dataset", columns="method", values="test_score", aggfunc="mean"
+        )
+        print(per_dataset.round(4).to_markdown())
+        print()
     print(
-        f"\nLoad average during the runs: median {frame['load_average'].median():.1f}, max {frame['load_average'].max():.1f}"
+        "### Budget kept (seconds from process start to the returned model; wall = process "
+        "start to exit, as the harness measured it)\n"
+    )
+    frame["over"] = frame["elapsed_seconds"] / frame["budget"] - 1
+    if "wall_seconds" in frame:
+        frame["wall_over"] = frame["wall_seconds"] / frame["budget"] - 1
+    kept = frame.groupby(["method", "budget"]).agg(
+        max_elapsed=("elapsed_seconds", "max"),
+        max_over=("over", "max"),
+        **(
+            {"max_wall": ("wall_seconds", "max"), "max_wall_over": ("wall_over", "max")}
+            if "wall_seconds" in frame
+            else {}
+        ),
+    )
+    print(kept.round(3).to_markdown())
+    print()
+    ours = frame[frame["method"] == "autopilot"]
+    longest = ours[ours["budget"] == ours["budget"].max()]["dataset"].unique()
+    rising = ours[ours["dataset"].isin(longest)].pivot_table(
+        index="dataset", columns="budget", values="test_score", aggfunc="mean"
+    )
+    print("### The autopilot's score by budget (datasets run at every budget)\n")
+    print(rising.round(4).to_markdown())
+    print(f"\nmean: {rising.mean().round(4).to_dict()}\n")
+    print(
+        f"Load average during the runs: median {frame['load_average'].median():.1f}, "
+        f"max {frame['load_average'].max():.1f}"
     )
 
 

@@ -211,7 +211,7 @@ def command(
 
     clock_start = command_clock_start()  # the user's clock: from the command's start
     from mile_meta.data import load_dataset
-    from mile_meta.search import cruise_control, parse_duration, parse_pins
+    from mile_meta.search import SearchSettings, cruise_control, parse_duration, parse_pins
 
     seconds = parse_duration(budget)
     # what comes after the model (recording the runs, the files, the printout) is in the
@@ -223,29 +223,26 @@ def command(
         _check_writable(out)  # before the budget is spent, not after
     if not no_prior or not no_record:
         ensure_default_knowledge_base(kb_path)
+    settings = SearchSettings.create(
+        budget=max(1.0, seconds - tail),
+        include=_names(include),
+        exclude=_names(exclude),
+        pinned=pinned,
+        max_fit_seconds=max_fit_time,
+        interpretable=interpretable,
+        max_model_bytes=max_model_size,
+        max_memory_bytes=max_memory,
+        exclude_datasets=exclude_datasets,
+        ensemble=not no_ensemble,
+        metric=metric,
+        seed=seed,
+        cv=cv,
+        use_prior=not no_prior,
+        record=not no_record,
+        clock_start=clock_start,
+    )
     with _LiveProgress(seconds, enabled=not as_json) as progress:
-        result = cruise_control(
-            dataset,
-            metric=metric,
-            budget=seconds - tail,
-            include=_names(include),
-            exclude=_names(exclude),
-            pinned=pinned,
-            max_fit_seconds=max_fit_time,
-            interpretable=interpretable,
-            max_model_bytes=max_model_size,
-            max_memory_bytes=max_memory,
-            kb=kb_path,
-            seed=seed,
-            out=None,
-            record=not no_record,
-            use_prior=not no_prior,
-            exclude_datasets=exclude_datasets,
-            cv=cv,
-            progress=progress,
-            ensemble=not no_ensemble,
-            clock_start=clock_start,
-        )
+        result = cruise_control(dataset, settings=settings, kb=kb_path, progress=progress)
     written = result.save(out) if out is not None else {}
     if as_json:
         payload = result.summary()

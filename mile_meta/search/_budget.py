@@ -8,6 +8,7 @@ pipeline, or the best few when an ensemble is likely), so the fitted model is re
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
     from mile_meta.evaluate import EvaluationResult
     from mile_meta.search._final import FinalModel
 
-__all__ = ["SearchState", "refit_estimate", "reserve_seconds"]
+__all__ = ["FamilyShare", "SearchState", "refit_estimate", "reserve_seconds"]
 
 # Below this many seconds left, starting another evaluation is pointless.
 MIN_SLOT_SECONDS = 0.15
@@ -89,3 +90,42 @@ def reserve_seconds(state: SearchState, cv: int, n_rows: int, ensemble: bool) ->
         ]
         expected = max(expected, sum(refit_estimate(e, n_rows, cv) + state.overhead() for e in top))
     return min(expected, _RESERVE_CAP * state.budget)
+
+
+@dataclass
+class FamilyShare:
+    """Evaluations per family, and how many since the family last improved its best score at
+    any stage: a family past ``max_share`` of the evaluations (and ``min_evaluations``) that
+    has not improved in its last ``patience`` is capped — its further proposals are skipped,
+    while other families remain (GaussianNB variants took 7 of the top 10 on credit-g)."""
+
+    higher_is_better: bool
+    max_share: float = 0.4
+    min_evaluations: int = 6
+    patience: int = 5
+    counts: dict[str, int] = field(default_factory=dict)
+    stale: dict[str, int] = field(default_factory=dict)
+    best: dict[tuple[str, int], float] = field(default_factory=dict)
+
+    def record(self, family: str, stages: Sequence[tuple[int, float]]) -> None:
+        """One candidate of ``family`` ran; ``stages`` are its (stage, score) pairs."""
+        self.counts[family] = self.counts.get(family, 0) + 1
+        improved = False
+        for rung, score in stages:
+            best = self.best.get((family, rung))
+            better = best is None or (score > best if self.higher_is_better else score < best)
+            if better:
+                self.best[(family, rung)] = score
+                improved = True
+        self.stale[family] = 0 if improved else self.stale.get(family, 0) + 1
+
+    def capped(self, family: str, families: int) -> bool:
+        """Whether ``family`` has had its share (``families``: how many the space holds)."""
+        if families < 2:
+            return False  # the only family left: nothing to give its share to
+        total = sum(self.counts.values())
+        count = self.counts.get(family, 0)
+        return (
+            count >= max(self.min_evaluations, self.max_share * total)
+            and self.stale.get(family, 0) >= self.patience
+        )

@@ -33,10 +33,10 @@ from mile_meta.search._base import (
 )
 from mile_meta.search._budget import (
     MIN_SLOT_SECONDS,
+    FamilyShare,
     SearchState,
     reserve_seconds,
 )
-from mile_meta.search._clock import MAX_BUDGET_SECONDS
 from mile_meta.search._ensemble import PredictionStore
 from mile_meta.search._errors import SearchError
 from mile_meta.search._executor import Executor
@@ -50,6 +50,7 @@ from mile_meta.search._records import (
     Fidelity,
     SearchProgress,
 )
+from mile_meta.search._settings import SearchSettings
 from mile_meta.search._space import Constraints, constrained_space
 from mile_meta.search._stages import StagePlan, subsample_rows
 from mile_meta.search._worker import (
@@ -119,40 +120,50 @@ class Search:
         # how candidates run: one killable worker process by default (a parallel or Dask
         # executor plugs in here)
         self.executor = executor or CandidateRunner
+        self._families: tuple[str, ...] = ()  # of the current run's space
 
     # -- public: validate, then run --------------------------------------------------------
     def run(
         self,
         dataset: Dataset,
+        settings: SearchSettings | None = None,
         *,
-        budget_seconds: float,
-        metric: str | None = None,
         kb: KnowledgeBase | None = None,
-        seed: int = 0,
-        exclude_datasets: Sequence[str | int] = (),
         progress: ProgressCallback | None = None,
-        record: bool = True,
-        max_evaluations: int | None = None,
-        clock_start: float | None = None,
+        **fields: Any,
     ) -> SearchResult:
-        """Search for ``budget_seconds`` (the refitted model included) and return the result.
+        """Search as ``settings`` say (the refitted model within the budget) and return the
+        result.
 
-        ``kb`` gives the prior and receives the runs (as local runs, with ``record``);
-        ``exclude_datasets`` are knowledge-base datasets the prior must not use;
-        ``max_evaluations`` stops the search earlier, after that many evaluations;
-        ``clock_start`` (a ``time.perf_counter()`` value, default now) is when the user's clock
-        started: the time before this call (start-up, reading the data) counts against the
-        budget.
+        ``kb`` gives the prior and receives the runs (as local runs, with ``settings.record``).
+        Without ``settings``, they are made of ``fields`` (``budget_seconds=60, seed=1``…) and
+        this search's own ``constraints``, ``cv``, ``use_prior``, ``ensemble`` and
+        ``tune_decisions``; with both, ``fields`` replace those of ``settings``.
         """
-        if not budget_seconds or not math.isfinite(budget_seconds) or budget_seconds < 1:
-            raise SearchError(f"the budget must be at least 1 s, got {budget_seconds!r}")
-        if budget_seconds > MAX_BUDGET_SECONDS:
-            raise SearchError(
-                f"a budget of {budget_seconds:,.0f} s is over the limit of "
-                f"{MAX_BUDGET_SECONDS / 86400:.0f} days; pass a shorter --budget"
-            )
-        if max_evaluations is not None and max_evaluations < 1:
-            raise SearchError(f"max_evaluations must be at least 1, got {max_evaluations}")
+        if settings is None:
+            if "budget_seconds" not in fields:
+                raise SearchError("give the settings or a budget_seconds")
+            defaults: dict[str, Any] = {
+                "constraints": self.constraints,
+                "cv": self.cv,
+                "use_prior": self.use_prior,
+                "ensemble": self.ensemble,
+                "tune_decisions": self.tune_decisions,
+            }
+            if "exclude_datasets" in fields:
+                fields["exclude_datasets"] = tuple(fields["exclude_datasets"])
+            settings = SearchSettings(**{**defaults, **fields})
+        elif fields:
+            settings = replace(settings, **fields)
+        self.settings = settings
+        self.constraints, self.cv, self.use_prior = (
+            settings.constraints,
+            settings.cv,
+            settings.use_prior,
+        )
+        self.ensemble, self.tune_decisions = settings.ensemble, settings.tune_decisions
+        budget_seconds = settings.budget_seconds
+        metric = settings.metric
         chosen = resolve_metric(metric) if metric else default_metric(dataset.task_type)
         if dataset.task_type not in chosen.task_types:
             raise SearchError(
@@ -170,14 +181,18 @@ class Search:
                     "constraint",
                 )
             )
+        exclude_datasets: Sequence[str | int] = settings.exclude_datasets
         if kb is not None:
             # a mistyped dataset name would leak the dataset it meant into the prior
             from mile_meta.recommend import resolve_exclusions
 
             exclude_datasets = resolve_exclusions(kb, exclude_datasets)
-        preload_modules()  # a one-off import cost of the process, not of this search
-        self.fidelity.prepare(kb)  # one-off per knowledge base, cached
+        clock_start = settings.clock_start
         started = time.perf_counter() if clock_start is None else clock_start
+        preload_modules()  # imports the workers share (on the user's clock when it started earlier)
+        self.fidelity.prepare(kb)  # one-off per knowledge base, cached
+        if clock_start is None:
+            started = time.perf_counter()  # a bare engine call: the loop's clock
         with _terminate_as_interrupt():
             return self._run(
                 dataset,
@@ -188,11 +203,11 @@ class Search:
                 space=space,
                 constraint_cuts=constraint_cuts,
                 kb=kb,
-                seed=seed,
+                seed=settings.seed,
                 exclude_datasets=exclude_datasets,
                 progress=progress,
-                record=record,
-                max_evaluations=max_evaluations,
+                record=settings.record,
+                max_evaluations=settings.max_evaluations,
             )
 
     def _resolve_cv(self, n_rows: int, dataset: Dataset) -> int:
@@ -287,6 +302,7 @@ class Search:
                 if quick is not None and quick.pipeline_id not in {c.pipeline_id for c in initial}:
                     initial = (quick, *initial)
                 self.optimizer.start(space, context, initial)
+                self._families = space.families
                 emit("warm start" if initial else "optimizer")
                 stopped_because = self._loop(
                     runner, state, plan, metric, cv, seed, emit, len(initial), outcomes
@@ -426,6 +442,9 @@ class Search:
         repeats = 0
         asked = 0
         n_rows = plan.n_rows
+        share = FamilyShare(metric.higher_is_better)
+        families = len(self._families)
+        capped: set[str] = set()
         while True:
             if (
                 state.remaining() - reserve_seconds(state, cv, n_rows, self.ensemble)
@@ -451,12 +470,30 @@ class Search:
                     state.notes.append(f"stopped: the last {repeats} proposals were all repeats")
                     return "space exhausted"
                 continue
+            family = proposal.candidate.family
+            if proposal.candidate.origin == "optimizer" and share.capped(family, families):
+                # a family past its share that stopped improving: skip, as a repeat would be
+                if family not in capped:
+                    capped.add(family)
+                    state.notes.append(
+                        f"{family} capped after {share.counts[family]} evaluations: none of its "
+                        f"last {share.patience} improved it; other families get the time"
+                    )
+                skipped = Outcome("pruned", None, ())
+                outcomes[proposal.candidate.pipeline_id] = skipped
+                self.optimizer.tell(proposal, skipped)
+                repeats += 1
+                if repeats >= _MAX_REPEATS:
+                    state.notes.append(f"stopped: the last {repeats} proposals were all skipped")
+                    return "space exhausted"
+                continue
             repeats = 0
             outcome = self._intensify(
                 runner, state, proposal.candidate, plan, metric, cv, seed, emit
             )
             outcomes[proposal.candidate.pipeline_id] = outcome
             self.optimizer.tell(proposal, outcome)
+            share.record(family, outcome.stages)
             if state.best is None and state.failures_in_a_row >= _MAX_FAILURES_IN_A_ROW:
                 common = _most_common_error(state.evaluations)
                 state.notes.append(

@@ -30,6 +30,9 @@ from mile_meta.search._worker import RefitTask, unpickle_model
 
 __all__ = ["FinalModel", "FinalModelBuilder"]
 
+# With nothing completed, the last-resort fit may overrun the budget by this share (at most 3 s).
+_LAST_RESORT_GRACE = 0.1
+
 
 @dataclass(frozen=True)
 class FinalModel:
@@ -82,7 +85,11 @@ class FinalModelBuilder:
             state.notes.append("no candidate completed: nothing to refit")
             return None
         evaluation = stopped[0]
-        left = max(state.remaining(), 0.0) + REFIT_GRACE * state.budget
+        # a model late beats no model: this fit may run past the budget by a little more than
+        # a refit may (on a busy machine, start-up alone can eat a short budget)
+        left = max(state.remaining(), 0.0) + max(
+            REFIT_GRACE * state.budget, min(_LAST_RESORT_GRACE * state.budget, 3.0)
+        )
         rows = plan.rows[0]
         reply = runner.run(RefitTask(evaluation.candidate.spec, seed, rows), timeout_seconds=left)
         if reply.status != "ok":

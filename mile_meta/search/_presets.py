@@ -28,8 +28,8 @@ from mile_meta.search._initial_design import NoInitialDesign, WarmStartDesign
 from mile_meta.search._optimizer import OptunaOptimizer
 from mile_meta.search._pruning import NoPruning, PriorPruner
 from mile_meta.search._results import SearchResult
+from mile_meta.search._settings import SearchSettings
 from mile_meta.search._space import Constraints
-from mile_meta.search._units import parse_duration, parse_size
 from mile_meta.search._worker import WorkerSettings
 
 if TYPE_CHECKING:
@@ -120,24 +120,45 @@ def autopilot(
         result = autopilot("data.csv", "y", budget="60s")
         result.estimator.predict(new_rows); result.leaderboard.head()
     """
+    settings = SearchSettings.create(
+        budget=budget,
+        metric=metric,
+        seed=seed,
+        cv=cv,
+        use_prior=use_prior,
+        record=record,
+        exclude_datasets=exclude_datasets,
+        max_evaluations=max_evaluations,
+        ensemble=ensemble,
+        tune_decisions=tune_decisions,
+        clock_start=clock_start,
+    )
+    return _search(
+        autopilot_search(name="autopilot"), data, target, task_type, settings, kb, out, progress
+    )
+
+
+def _search(
+    search: Search,
+    data: Data,
+    target: str | None,
+    task_type: str | None,
+    settings: SearchSettings,
+    kb: KnowledgeBase | str | Path | None,
+    out: str | Path | None,
+    progress: ProgressCallback | None,
+) -> SearchResult:
+    """Run ``search`` on ``data`` as ``settings`` say, with the knowledge base opened if needed."""
     dataset = as_dataset(data, target, task_type)
+    # constraints are checked against the space before the knowledge base is even opened
+    from mile_meta.search._space import constrained_space
+
+    constrained_space(dataset.task_type, settings.constraints)
     with ExitStack() as stack:
-        knowledge_base = _knowledge_base(kb, stack, must_exist=use_prior or record)
-        search = autopilot_search(
-            cv=cv, use_prior=use_prior, ensemble=ensemble, tune_decisions=tune_decisions
+        knowledge_base = _knowledge_base(
+            kb, stack, must_exist=settings.use_prior or settings.record
         )
-        result = search.run(
-            dataset,
-            budget_seconds=parse_duration(budget),
-            metric=metric,
-            kb=knowledge_base,
-            seed=seed,
-            exclude_datasets=exclude_datasets,
-            progress=progress,
-            record=record,
-            max_evaluations=max_evaluations,
-            clock_start=clock_start,
-        )
+        result = search.run(dataset, settings, kb=knowledge_base, progress=progress)
     return _finish(result, out)
 
 
@@ -167,6 +188,7 @@ def cruise_control(
     ensemble: bool = True,
     tune_decisions: bool = True,
     clock_start: float | None = None,
+    settings: SearchSettings | None = None,
 ) -> SearchResult:
     """The autopilot under the user's constraints; an unsatisfiable one fails before any work.
 
@@ -175,51 +197,38 @@ def cruise_control(
     ``{"RandomForestClassifier.n_estimators": 500, "TabularPreprocessor.scaling": "robust"}``;
     ``max_fit_seconds`` ("10s") stops any fit that takes longer; ``max_model_bytes`` ("50MB")
     bounds the pickled final model; ``interpretable`` keeps models a person can read (and
-    a single pipeline: it implies ``ensemble=False``).
+    a single pipeline: it implies ``ensemble=False``). ``settings`` (a
+    :class:`SearchSettings`, as the CLI builds) replaces all the keyword settings.
 
     Example::
 
         result = cruise_control("data.csv", "y", budget="2m", interpretable=True)
     """
-    constraints = Constraints(
-        include=tuple(include or ()),
-        exclude=tuple(exclude or ()),
-        pinned=tuple((pinned or {}).items()),
-        interpretable=interpretable,
-        max_fit_seconds=parse_duration(max_fit_seconds) if max_fit_seconds is not None else None,
-        max_model_bytes=parse_size(max_model_bytes) if max_model_bytes is not None else None,
-        max_memory_bytes=parse_size(max_memory_bytes) if max_memory_bytes is not None else None,
-    )
-    dataset = as_dataset(data, target, task_type)
-    name = "cruise-control" if constraints.any else "autopilot"
-    search = autopilot_search(
-        constraints,
-        cv=cv,
-        use_prior=use_prior,
-        name=name,
-        ensemble=ensemble and not interpretable,
-        tune_decisions=tune_decisions,
-    )
-    seconds = parse_duration(budget)
-    # Check the constraints against the space before the knowledge base is even opened.
-    from mile_meta.search._space import constrained_space
-
-    constrained_space(dataset.task_type, constraints)
-    with ExitStack() as stack:
-        knowledge_base = _knowledge_base(kb, stack, must_exist=use_prior or record)
-        result = search.run(
-            dataset,
-            budget_seconds=seconds,
-            metric=metric,
-            kb=knowledge_base,
-            seed=seed,
+    if settings is None:
+        settings = SearchSettings.create(
+            budget=budget,
+            include=include,
+            exclude=exclude,
+            pinned=pinned,
+            max_fit_seconds=max_fit_seconds,
+            interpretable=interpretable,
+            max_model_bytes=max_model_bytes,
+            max_memory_bytes=max_memory_bytes,
             exclude_datasets=exclude_datasets,
-            progress=progress,
+            ensemble=ensemble,
+            metric=metric,
+            seed=seed,
+            cv=cv,
+            use_prior=use_prior,
             record=record,
             max_evaluations=max_evaluations,
+            tune_decisions=tune_decisions,
             clock_start=clock_start,
         )
-    return _finish(result, out)
+    name = "cruise-control" if settings.constraints.any else "autopilot"
+    return _search(
+        autopilot_search(name=name), data, target, task_type, settings, kb, out, progress
+    )
 
 
 def cold_search(
@@ -253,18 +262,18 @@ def cold_search(
         ensemble=False,
         tune_decisions=False,
     )
-    dataset = as_dataset(data, target, task_type)
-    with ExitStack() as stack:
-        knowledge_base = _knowledge_base(kb, stack, must_exist=True) if record else None
-        result = search.run(
-            dataset,
-            budget_seconds=parse_duration(budget),
-            metric=metric,
-            kb=knowledge_base,
-            seed=seed,
-            progress=progress,
-            record=record,
-            max_evaluations=max_evaluations,
-            clock_start=clock_start,
-        )
-    return _finish(result, out)
+    settings = SearchSettings.create(
+        budget=budget,
+        metric=metric,
+        seed=seed,
+        cv=cv,
+        use_prior=False,
+        record=record,
+        max_evaluations=max_evaluations,
+        ensemble=False,
+        tune_decisions=False,
+        clock_start=clock_start,
+    )
+    if not record:
+        kb = None  # the knowledge base only receives the runs
+    return _search(search, data, target, task_type, settings, kb, out, progress)
