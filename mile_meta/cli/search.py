@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +43,18 @@ class _Folds(click.ParamType):
 
 
 _FOLDS = _Folds()
+
+
+def _terminate_as_interrupt() -> None:
+    """SIGTERM (``kill``, a job scheduler) behaves as Ctrl-C from the command's start: during
+    the search the best so far is kept; before it, the command stops cleanly."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
 
 
 def _check_writable(folder: Path) -> None:
@@ -207,9 +221,11 @@ def command(
       mile-meta search corpora/examples/credit-g.csv --target class --budget 60s --out search-out
       mile-meta search data.csv --target y --budget 5m --interpretable --max-fit-time 10s
     """
-    from mile_meta.search._clock import command_clock_start
+    from mile_meta.search._clock import command_clock_start, is_command_process
 
     clock_start = command_clock_start()  # the user's clock: from the command's start
+    if is_command_process():  # not in a host process (a test runner, a notebook)
+        _terminate_as_interrupt()
     from mile_meta.data import load_dataset
     from mile_meta.search import SearchSettings, cruise_control, parse_duration, parse_pins
 

@@ -14,6 +14,7 @@ from pathlib import Path
 __all__ = [
     "MAX_BUDGET_SECONDS",
     "command_clock_start",
+    "is_command_process",
     "process_clock_start",
     "seconds_since_process_start",
 ]
@@ -41,10 +42,14 @@ def process_clock_start() -> float:
     return time.perf_counter() - seconds_since_process_start()
 
 
+def is_command_process() -> bool:
+    """Whether this process is the ``mile-meta`` command (not a test runner or a notebook
+    that calls the command's function)."""
+    return Path(sys.argv[0]).name in ("mile-meta", "mile-meta.exe", "__main__.py")
+
+
 def command_clock_start() -> float:
     """When the user's clock started: the process's start when this process is the
     ``mile-meta`` command, else now (a command invoked inside a longer-lived process, such as a
     test runner or a notebook, starts its clock when it is called)."""
-    if Path(sys.argv[0]).name in ("mile-meta", "mile-meta.exe", "__main__.py"):
-        return process_clock_start()
-    return time.perf_counter()
+    return process_clock_start() if is_command_process() else time.perf_counter()
