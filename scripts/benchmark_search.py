@@ -466,6 +466,17 @@ def command_run(args: argparse.Namespace) -> None:
                     record = json.loads(path.read_text())
                     record["wall_seconds"] = wall
                     path.write_text(json.dumps(record, default=str))
+                else:  # a failed run (crashed, or killed as a runaway): no model, ranked last
+                    record = {
+                        **{k: v for k, v in job.items() if k not in ("kb", "_started")},
+                        "test_score": None,
+                        "higher_is_better": True,
+                        "elapsed_seconds": wall,
+                        "wall_seconds": wall,
+                        "load_average": os.getloadavg()[0],
+                        "failed": f"exit code {process.returncode} after {wall:.0f} s",
+                    }
+                    path.write_text(json.dumps(record, default=str))
                 status = (
                     "ok"
                     if (jobs_dir / _job_name(job)).exists()

@@ -6,6 +6,11 @@ prior is read, the pruner narrows the space, the initial design and then the opt
 candidates, each evaluated stage by stage as the fidelity schedule says, in a worker process
 with a deadline. Time for the final refit is held back all along, so the refitted model is
 ready within the budget.
+
+This module is the loop and stage promotion; the other concerns have their own modules:
+``_settings`` (what the search is asked to do), ``_budget`` (the clock, the reserve, family
+shares), ``_stages`` (subsamples), ``_crossval`` (out-of-fold predictions), ``_final`` with
+``_ensemble`` and ``_decisions`` (the final model), ``_executor`` (where candidates run).
 """
 
 from __future__ import annotations
