@@ -1,4 +1,4 @@
-"""Benchmark: mile-meta autopilot against random search, Optuna TPE and FLAML.
+"""Benchmark: mile-meta autopilot against random search, Optuna TPE, FLAML and AutoGluon.
 
 Every method gets the same wall-clock budget (10, 30, 60 s by default) and one core
 (each job runs in its own process pinned to one CPU), on the same outer 75/25 split of each
@@ -12,6 +12,13 @@ excluded from the knowledge base.
     python scripts/benchmark_search.py export docs/results/benchmark-search.jsonl
     python scripts/benchmark_search.py restore docs/results/benchmark-search.jsonl  # resume
 
+FLAML and AutoGluon (``ag_medium`` = ``presets="medium_quality"``, ``ag_best`` =
+``"best_quality"``) run in their own virtual environment (``--peer-python``, default
+``/work/venv-ag/bin/python``): the parent writes each outer split once as numpy arrays (the two
+environments need not share a pandas version) and the peer job reads it, so every method sees
+the same rows. Every job's wall time is measured from process start to exit (``wall_seconds``);
+the mile-meta jobs count their budget from their process's start, as the CLI does.
+
 Each finished job is one JSON file in ``--results`` (default /tmp/benchmark-search/jobs), so a
 partial run still gives a table and a restarted run skips what is done. ``report`` writes the
 CSV of all jobs and prints the markdown tables for docs/benchmarks-search.md.
@@ -22,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import pickle
 import subprocess
 import sys
 import time
@@ -59,15 +67,23 @@ DEFAULT_DATASETS = [
     "gpa2-college-gpa",
     "ames-housing",
 ]
-METHODS = ["autopilot", "tpe", "random", "flaml"]
+METHODS = ["autopilot", "autopilot_single", "tpe", "random", "flaml", "ag_medium", "ag_best"]
+# methods that run in the peer environment (they never import mile_meta)
+PEER_METHODS = {"flaml", "ag_medium", "ag_best"}
 DEFAULT_ROOT = Path("/tmp/benchmark-search")
+DEFAULT_PEER_PYTHON = "/work/venv-ag/bin/python"
 
 
 # -- one job ---------------------------------------------------------------------------------
 def _frame_cache(name: str, root: Path) -> tuple[pd.DataFrame, str, str, int | None]:
     """The benchmark frame, cached as pickle (the loaders are slow to import)."""
+    import benchmark_datasets
     from benchmark_datasets import load_benchmark
 
+    if not benchmark_datasets.SHARED.exists():  # a git worktree: the shared folder is /work/shared
+        benchmark_datasets.SHARED = Path(
+            os.environ.get("MILE_META_BENCHMARKS", "/work/shared/benchmarks")
+        )
     path = root / "data" / f"{name}.pkl"
     if path.exists():
         stored = pd.read_pickle(path)
@@ -103,13 +119,93 @@ def _split(frame: pd.DataFrame, target: str, task: str, seed: int):
     )
 
 
+def _split_path(root: Path, dataset: str, seed: int) -> Path:
+    return root / "splits" / f"{dataset}__{seed}.pkl"
+
+
+def _frame_to_arrays(frame: pd.DataFrame) -> dict:
+    """Columns as plain numpy arrays (object for text and categories): pickles of these load in
+    any pandas version, where a pickled DataFrame does not."""
+    columns = {}
+    for name in frame.columns:
+        column = frame[name]
+        if isinstance(column.dtype, pd.CategoricalDtype) or not pd.api.types.is_numeric_dtype(
+            column
+        ):
+            columns[name] = column.astype(object).where(column.notna(), None).to_numpy(dtype=object)
+        else:
+            columns[name] = column.to_numpy(dtype=float)
+    return columns
+
+
+def _arrays_to_frame(columns: dict) -> pd.DataFrame:
+    return pd.DataFrame({name: values for name, values in columns.items()})
+
+
+def write_split(root: Path, dataset: str, seed: int) -> None:
+    """The outer split of (dataset, seed), once, for every method (not timed)."""
+    path = _split_path(root, dataset, seed)
+    if path.exists():
+        return
+    frame, target, task, openml_id = _frame_cache(dataset, root)
+    X_train, X_test, y_train, y_test = _split(frame, target, task, seed)
+    payload = {
+        "target": target,
+        "task": task,
+        "openml_id": openml_id,
+        "X_train": _frame_to_arrays(X_train),
+        "X_test": _frame_to_arrays(X_test),
+        "y_train": y_train.to_numpy(dtype=float if task == "regression" else object),
+        "y_test": y_test.to_numpy(dtype=float if task == "regression" else object),
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".partial")
+    with partial.open("wb") as handle:
+        pickle.dump(payload, handle)
+    partial.replace(path)
+
+
+def read_split(root: Path, dataset: str, seed: int):
+    with _split_path(root, dataset, seed).open("rb") as handle:
+        payload = pickle.load(handle)
+    X_train = _arrays_to_frame(payload["X_train"])
+    X_test = _arrays_to_frame(payload["X_test"])
+    # object arrays of numbers become numbers again (scikit-learn's target-type check)
+    y_train = pd.Series(payload["y_train"], name=payload["target"]).infer_objects()
+    y_test = pd.Series(payload["y_test"], name=payload["target"]).infer_objects()
+    return payload, X_train, X_test, y_train, y_test
+
+
+def hold_out_score(task: str, y_test, predicted) -> float:
+    """Balanced accuracy (classification) or R² (regression) on the outer test part."""
+    from sklearn.metrics import balanced_accuracy_score, r2_score
+
+    if task == "regression":
+        return float(r2_score(np.asarray(y_test, dtype=float), np.asarray(predicted, dtype=float)))
+    return float(
+        balanced_accuracy_score(np.asarray(y_test).astype(str), np.asarray(predicted).astype(str))
+    )
+
+
+def _process_seconds() -> float:
+    """Seconds since this process started (Linux /proc; 0 elsewhere)."""
+    try:
+        ticks = os.sysconf("SC_CLK_TCK")
+        with open("/proc/self/stat") as handle:
+            started = int(handle.read().rsplit(")", 1)[1].split()[19]) / ticks
+        with open("/proc/uptime") as handle:
+            return float(handle.read().split()[0]) - started
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
 def _test_score(metric, model, X_test, y_test) -> float:
     from mile_meta.evaluate import score_predictions
 
     return score_predictions(metric, model, X_test, y_test)
 
 
-def _flaml(X_train, y_train, task, metric, budget, seed):
+def _flaml(X_train, y_train, task, budget, seed):
     from flaml import AutoML
     from sklearn.metrics import balanced_accuracy_score
 
@@ -122,7 +218,7 @@ def _flaml(X_train, y_train, task, metric, budget, seed):
         X_train,
         y_train,
         task="regression" if task == "regression" else "classification",
-        metric="rmse" if task == "regression" else balanced_error,
+        metric="r2" if task == "regression" else balanced_error,
         time_budget=budget,
         n_jobs=1,
         seed=seed,
@@ -134,27 +230,88 @@ def _flaml(X_train, y_train, task, metric, budget, seed):
     }
 
 
+def _autogluon(X_train, y_train, task, budget, seed, presets, folder):
+    from autogluon.tabular import TabularPredictor
+
+    train = X_train.copy()
+    label = "__target__"
+    train[label] = y_train.to_numpy()
+    predictor = TabularPredictor(
+        label=label,
+        problem_type="regression" if task == "regression" else task,
+        eval_metric="r2" if task == "regression" else "balanced_accuracy",
+        path=str(folder),
+        verbosity=0,
+    )
+    predictor.fit(train, time_limit=budget, presets=presets, num_cpus=1, num_gpus=0)
+    board = predictor.leaderboard(silent=True)
+    return predictor, {
+        "best_estimator": predictor.model_best,
+        "evaluations": len(board),
+    }
+
+
+def run_peer_job(job: dict, root: Path) -> dict:
+    """One FLAML or AutoGluon job (runs in the peer environment, without mile_meta)."""
+    import shutil
+    import tempfile
+
+    payload, X_train, X_test, y_train, y_test = read_split(root, job["dataset"], job["seed"])
+    task = payload["task"]
+    if task != "regression":
+        y_train = y_train.astype(str)
+    budget, seed, method = job["budget"], job["seed"], job["method"]
+    started = time.perf_counter()
+    folder = Path(tempfile.mkdtemp(prefix="ag-", dir=root))
+    try:
+        if method == "flaml":
+            model, extra = _flaml(X_train, y_train, task, budget, seed)
+        else:
+            presets = "best_quality" if method == "ag_best" else "medium_quality"
+            model, extra = _autogluon(X_train, y_train, task, budget, seed, presets, folder)
+        elapsed = time.perf_counter() - started
+        predicted = model.predict(X_test)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return {
+        **{k: v for k, v in job.items() if k != "kb"},
+        "task": task,
+        "metric": "r2" if task == "regression" else "balanced_accuracy",
+        "higher_is_better": True,
+        "test_score": hold_out_score(task, y_test, predicted),
+        "elapsed_seconds": elapsed,
+        "process_seconds": _process_seconds(),
+        "n_train": len(X_train),
+        "load_average": os.getloadavg()[0],
+        **extra,
+    }
+
+
 def run_job(job: dict, root: Path) -> dict:
     """Run one (dataset, method, budget, seed) and return its record."""
     from mile_meta.data import dataset_from_frame
     from mile_meta.metrics import default_metric
 
-    frame, target, task, openml_id = _frame_cache(job["dataset"], root)
-    X_train, X_test, y_train, y_test = _split(frame, target, task, job["seed"])
+    payload, X_train, X_test, y_train, y_test = read_split(root, job["dataset"], job["seed"])
+    target, task, openml_id = payload["target"], payload["task"], payload["openml_id"]
     metric = default_metric(task)
     train = X_train.copy()
     train[target] = y_train
     budget, seed, method = job["budget"], job["seed"], job["method"]
     extra: dict = {}
-    started = time.perf_counter()
-    if method == "flaml":
-        model, extra = _flaml(X_train, y_train, task, metric, budget, seed)
-        elapsed = time.perf_counter() - started
-    else:
+    # --clock process: the budget is the user's wall clock, what this process spent before
+    # now (start-up, imports, reading the data) counts; --clock call: it counts from the call,
+    # as FLAML's time_budget and AutoGluon's time_limit do
+    started = time.perf_counter() - _process_seconds()
+    clock_start = started if job.get("clock", "process") == "process" else None
+    if True:
         from mile_meta.search import autopilot, cold_search
 
         dataset = dataset_from_frame(train, target, task_type=task, name=job["dataset"])
-        if method == "autopilot":
+        if method in ("autopilot", "autopilot_single"):
+            # autopilot_single: the final model is one pipeline with the default decision
+            # (the behaviour before ensembles and tuned decisions: the A/B of those)
+            single = method == "autopilot_single"
             result = autopilot(
                 dataset,
                 budget=budget,
@@ -162,9 +319,14 @@ def run_job(job: dict, root: Path) -> dict:
                 seed=seed,
                 record=False,
                 exclude_datasets=[openml_id] if openml_id else [],
+                ensemble=not single,
+                tune_decisions=not single,
+                clock_start=clock_start,
             )
         else:
-            result = cold_search(dataset, sampler=method, budget=budget, seed=seed)
+            result = cold_search(
+                dataset, sampler=method, budget=budget, seed=seed, clock_start=clock_start
+            )
         elapsed = time.perf_counter() - started
         model = result.estimator
         extra = {
@@ -174,6 +336,9 @@ def run_job(job: dict, root: Path) -> dict:
             "best": result.best.candidate.spec.describe() if result.best else None,
             "best_origin": result.best.candidate.origin if result.best else None,
             "cv_score": result.best_score,
+            "ensemble_members": len(result.ensemble.members) if result.ensemble else 1,
+            "decision": result.ensemble.decision if result.ensemble else None,
+            "oof_score": result.ensemble.score if result.ensemble else None,
             "refit_rows": result.refit_rows,
             "prior_seconds": result.prior_seconds,
             "cuts": len(result.cuts),
@@ -182,14 +347,20 @@ def run_job(job: dict, root: Path) -> dict:
             extra["trajectory"] = _trajectory(
                 result, X_train, y_train, X_test, y_test, metric, seed
             )
-    score = _test_score(metric, model, X_test, y_test) if model is not None else None
+    score = None
+    if model is not None:
+        predicted = model.predict(X_test)
+        if task != "regression":
+            predicted = np.asarray(predicted)
+        score = hold_out_score(task, y_test, predicted)
     return {
         **{k: v for k, v in job.items() if k != "kb"},
         "task": task,
-        "metric": metric.name,
-        "higher_is_better": metric.higher_is_better,
+        "metric": "r2" if task == "regression" else "balanced_accuracy",
+        "higher_is_better": True,
         "test_score": score,
         "elapsed_seconds": elapsed,
+        "process_seconds": _process_seconds(),
         "n_train": len(X_train),
         "load_average": os.getloadavg()[0],
         **extra,
@@ -212,7 +383,7 @@ def _trajectory(result, X_train, y_train, X_test, y_test, metric, seed) -> list[
             {
                 "found_seconds": seconds,
                 "refit_seconds": refit,
-                "test_score": _test_score(metric, model, X_test, y_test),
+                "test_score": hold_out_score(result.task_type, y_test, model.predict(X_test)),
             }
         )
     return points
@@ -237,7 +408,7 @@ def _grid(datasets, methods, budgets, seeds, kb) -> list[dict]:
                             "budget": budget,
                             "seed": seed,
                             "kb": kb,
-                            "trajectory": method == "autopilot" and budget == max(budgets),
+                            "trajectory": False,
                         }
                     )
     return jobs
@@ -251,9 +422,23 @@ def command_run(args: argparse.Namespace) -> None:
         from mile_meta.kb import build_knowledge_base
 
         build_knowledge_base(args.kb, args.sources.split(","))
-    for name in args.datasets:  # cache every frame once, before the timed jobs
+    for name in args.datasets:  # cache every frame and split once, before the timed jobs
         _frame_cache(name, root)
+        for seed in args.seeds:
+            write_split(root, name, seed)
     jobs = _grid(args.datasets, args.methods, args.budgets, args.seeds, args.kb)
+    for job in jobs:
+        job["clock"] = args.clock
+    if args.max_budget_jobs:  # the longest budget only on the first few datasets
+        longest = max(args.budgets)
+        allowed = set(args.datasets[: args.max_budget_jobs])
+        jobs = [j for j in jobs if j["budget"] != longest or j["dataset"] in allowed]
+    if args.only_longest:  # methods that run at the longest budget only (ag_best)
+        longest = max(args.budgets)
+        jobs = [j for j in jobs if j["method"] not in args.only_longest or j["budget"] == longest]
+    if args.not_longest:  # methods left out of the longest budget
+        longest = max(args.budgets)
+        jobs = [j for j in jobs if j["method"] not in args.not_longest or j["budget"] != longest]
     pending = [job for job in jobs if not (jobs_dir / _job_name(job)).exists()]
     print(f"{len(jobs)} jobs, {len(pending)} to run on {args.jobs} cores", flush=True)
     cores = sorted(os.sched_getaffinity(0))[: args.jobs]
@@ -263,7 +448,9 @@ def command_run(args: argparse.Namespace) -> None:
             if core in running or not pending:
                 continue
             job = pending.pop(0)
-            command = [sys.executable, __file__, "one", json.dumps(job), "--root", str(root)]
+            python = args.peer_python if job["method"] in PEER_METHODS else sys.executable
+            command = [python, __file__, "one", json.dumps(job), "--root", str(root)]
+            job["_started"] = time.perf_counter()
             process = subprocess.Popen(
                 command,
                 preexec_fn=lambda core=core: os.sched_setaffinity(0, {core}),
@@ -273,8 +460,28 @@ def command_run(args: argparse.Namespace) -> None:
             running[core] = (process, job)
         time.sleep(0.5)
         for core, (process, job) in list(running.items()):
+            wall = time.perf_counter() - job["_started"]
+            if process.poll() is None and wall > 3 * job["budget"] + 120:
+                process.kill()  # a runaway job: recorded as failed (no job file)
+                process.wait()
             if process.poll() is not None:
                 del running[core]
+                path = jobs_dir / _job_name(job)
+                if path.exists():  # the wall time the user would see: process start to exit
+                    record = json.loads(path.read_text())
+                    record["wall_seconds"] = wall
+                    path.write_text(json.dumps(record, default=str))
+                else:  # a failed run (crashed, or killed as a runaway): no model, ranked last
+                    record = {
+                        **{k: v for k, v in job.items() if k not in ("kb", "_started")},
+                        "test_score": None,
+                        "higher_is_better": True,
+                        "elapsed_seconds": wall,
+                        "wall_seconds": wall,
+                        "load_average": os.getloadavg()[0],
+                        "failed": f"exit code {process.returncode} after {wall:.0f} s",
+                    }
+                    path.write_text(json.dumps(record, default=str))
                 status = (
                     "ok"
                     if (jobs_dir / _job_name(job)).exists()
@@ -283,23 +490,14 @@ def command_run(args: argparse.Namespace) -> None:
                 print(f"{time.strftime('%H:%M:%S')} {_job_name(job)} {status}", flush=True)
 
 
-def _preload() -> None:
-    """Import every method's libraries before any clock starts: the budgets time searches,
-    not a fresh interpreter's imports."""
-    import flaml.automl  # noqa: F401
-    import optuna  # noqa: F401
-
-    from mile_meta.search._worker import preload_modules
-
-    preload_modules()
-
-
 def command_one(args: argparse.Namespace) -> None:
     os.environ.setdefault("OMP_NUM_THREADS", "1")
-    _preload()
     job = json.loads(args.job)
     root = Path(args.root)
-    record = run_job(job, root)
+    if job["method"] in PEER_METHODS:
+        record = run_peer_job(job, root)
+    else:
+        record = run_job(job, root)
     path = root / "jobs" / _job_name(job)
     partial = path.with_suffix(".partial")
     partial.write_text(json.dumps(record, default=str))
@@ -312,108 +510,119 @@ def load_results(root: Path) -> pd.DataFrame:
     return pd.DataFrame(records)
 
 
-def _normalized(frame: pd.DataFrame) -> pd.Series:
-    """Score relative to the best any method found on that dataset and split (1 = the best);
-    a run that returned no model scores 0."""
-
-    def one(group: pd.DataFrame) -> pd.Series:
-        scores = group["test_score"].astype(float)
-        if group["higher_is_better"].iloc[0]:
-            return (scores / scores.max()).fillna(0.0)
-        return (scores.min() / scores).fillna(0.0)
-
-    return frame.groupby(["dataset", "seed"], group_keys=False)[
-        ["test_score", "higher_is_better"]
-    ].apply(one)
-
-
 def _ranks(frame: pd.DataFrame) -> pd.Series:
-    def one(group: pd.DataFrame) -> pd.Series:
-        oriented = group["test_score"].astype(float) * (
-            1 if group["higher_is_better"].iloc[0] else -1
-        )
-        return oriented.rank(ascending=False, method="average", na_option="bottom")
-
-    return frame.groupby(["dataset", "seed", "budget"], group_keys=False)[
-        ["test_score", "higher_is_better"]
-    ].apply(one)
+    """Rank of each run among the methods of its (dataset, seed, budget) cell; 1 = best; a run
+    without a model ranks last."""
+    signed = frame["test_score"].astype(float) * np.where(frame["higher_is_better"], 1, -1)
+    return signed.groupby([frame["dataset"], frame["seed"], frame["budget"]]).rank(
+        ascending=False, method="average", na_option="bottom"
+    )
 
 
-def time_to_reach(frame: pd.DataFrame) -> pd.DataFrame:
-    """Per dataset and seed: seconds mile-meta's 60-s run needed to reach FLAML's 60-s score."""
-    budget = frame["budget"].max()
-    rows = []
-    flaml = frame[(frame["method"] == "flaml") & (frame["budget"] == budget)]
-    ours = frame[(frame["method"] == "autopilot") & (frame["budget"] == budget)]
-    for _, target in flaml.iterrows():
-        match = ours[(ours["dataset"] == target["dataset"]) & (ours["seed"] == target["seed"])]
-        if match.empty or not isinstance(match.iloc[0].get("trajectory"), list):
-            continue
-        higher = bool(target["higher_is_better"])
-        reached = np.inf
-        for point in match.iloc[0]["trajectory"]:
-            score = point["test_score"]
-            if (score >= target["test_score"]) if higher else (score <= target["test_score"]):
-                reached = point["found_seconds"] + point["refit_seconds"]
-                break
-        rows.append({"dataset": target["dataset"], "seed": target["seed"], "seconds": reached})
-    return pd.DataFrame(rows)
+def _paired(frame: pd.DataFrame, ours: str, other: str, budget: int) -> dict | None:
+    """Wins, ties and losses of ``ours`` against ``other`` over (dataset, seed) pairs at
+    ``budget``, the mean difference and the Wilcoxon signed-rank p-value."""
+    from scipy.stats import wilcoxon
+
+    cell = frame[frame["budget"] == budget]
+    a = cell[cell["method"] == ours].set_index(["dataset", "seed"])["test_score"]
+    b = cell[cell["method"] == other].set_index(["dataset", "seed"])["test_score"]
+    joined = pd.concat([a.rename("ours"), b.rename("other")], axis=1, join="inner")
+    if joined.empty:
+        return None
+    joined = joined.fillna(-np.inf)  # no model: the worst score
+    difference = joined["ours"] - joined["other"]
+    wins, losses = int((difference > 1e-9).sum()), int((difference < -1e-9).sum())
+    ties = len(difference) - wins - losses
+    finite = difference[np.isfinite(difference)]
+    nonzero = finite[finite.abs() > 1e-9]
+    p_value = float(wilcoxon(nonzero).pvalue) if len(nonzero) >= 2 else float("nan")
+    return {
+        "against": other,
+        "budget": budget,
+        "pairs": len(difference),
+        "wins": wins,
+        "ties": ties,
+        "losses": losses,
+        "win rate": (wins + 0.5 * ties) / len(difference),
+        "mean difference": float(finite.mean()) if len(finite) else float("nan"),
+        "wilcoxon p": p_value,
+    }
 
 
 def command_report(args: argparse.Namespace) -> None:
+    """Markdown tables for docs/benchmarks-search.md: per budget the methods that ran at it,
+    mean score and rank, paired win rates of the autopilot, budgets kept, per-dataset scores."""
     root = Path(args.root)
     frame = load_results(root)
     if frame.empty:
         print("no finished jobs yet")
         return
     frame.drop(columns=["trajectory"], errors="ignore").to_csv(root / "results.csv", index=False)
+    frame["test_score"] = frame["test_score"].astype(float)
     missing = frame[frame["test_score"].isna()]
-    if not missing.empty:
-        print(f"runs that returned no model (ranked last, normalized score 0): {len(missing)}")
-        print(missing.groupby(["method", "budget"]).size().to_string(), "\n")
-    # only (dataset, seed, budget) cells where every method finished are compared
-    complete = frame.groupby(["dataset", "seed", "budget"])["method"].transform("nunique")
-    frame = frame[complete == frame["method"].nunique()].copy()
-    frame["rank"] = _ranks(frame)
-    frame["normalized"] = _normalized(frame)
-    cells = frame.groupby(["dataset", "seed"]).ngroups
     print(
-        f"{frame['dataset'].nunique()} datasets, {cells} dataset x seed splits, {len(frame)} runs\n"
+        f"{len(frame)} runs, {frame['dataset'].nunique()} datasets; runs without a model: "
+        f"{len(missing)}\n"
     )
-    table = frame.pivot_table(
-        index="method", columns="budget", values=["rank", "normalized"], aggfunc="mean"
-    )
-    print("Mean rank (1 = best) per budget:\n")
-    print(table["rank"].round(2).to_markdown())
-    print(
-        "\nMean normalized test score (1 = the best any method found on that dataset and split):\n"
-    )
-    print(table["normalized"].round(4).to_markdown())
-    elapsed = frame.pivot_table(
-        index="method", columns="budget", values="elapsed_seconds", aggfunc="max"
-    )
-    print("\nLongest wall time of a run (seconds):\n")
-    print(elapsed.round(1).to_markdown())
-    reach = time_to_reach(frame)
-    if not reach.empty:
-        per_dataset = reach.groupby("dataset")["seconds"].median()
-        print(
-            f"\nTime for autopilot to reach FLAML's {frame['budget'].max()}-s test score: median over "
-            f"datasets {per_dataset.median():.1f} s (per dataset, median over seeds):\n"
+    for budget in sorted(frame["budget"].unique()):
+        cell = frame[frame["budget"] == budget].copy()
+        # only datasets where every method of this budget finished are compared
+        methods = sorted(cell["method"].unique())
+        complete = cell.groupby(["dataset", "seed"])["method"].transform("nunique")
+        cell = cell[complete == len(methods)].copy()
+        if cell.empty:
+            continue
+        cell["rank"] = _ranks(cell)
+        summary = cell.groupby("method").agg(
+            mean_score=("test_score", "mean"),
+            mean_rank=("rank", "mean"),
+            runs=("test_score", "size"),
         )
-        print(per_dataset.round(1).to_frame().to_markdown())
-    by_task = frame.pivot_table(
-        index=["method"], columns=["task", "budget"], values="rank", aggfunc="mean"
-    )
-    print("\nMean rank by task type:\n")
-    print(by_task.round(2).to_markdown())
-    per_dataset = frame[frame["budget"] == frame["budget"].max()].pivot_table(
-        index="dataset", columns="method", values="test_score", aggfunc="mean"
-    )
-    print(f"\nMean test score per dataset at {frame['budget'].max()} s:\n")
-    print(per_dataset.round(4).to_markdown())
+        print(f"### {budget} s — {cell['dataset'].nunique()} datasets\n")
+        print(summary.sort_values("mean_rank").round(4).to_markdown())
+        print()
+        rows = [
+            _paired(cell, "autopilot", other, budget) for other in methods if other != "autopilot"
+        ]
+        rows = [row for row in rows if row]
+        if rows:
+            print(pd.DataFrame(rows).round(4).to_markdown(index=False))
+            print()
+        per_dataset = cell.pivot_table(
+            index="dataset", columns="method", values="test_score", aggfunc="mean"
+        )
+        print(per_dataset.round(4).to_markdown())
+        print()
     print(
-        f"\nLoad average during the runs: median {frame['load_average'].median():.1f}, max {frame['load_average'].max():.1f}"
+        "### Budget kept (seconds from process start to the returned model; wall = process "
+        "start to exit, as the harness measured it)\n"
+    )
+    frame["over"] = frame["elapsed_seconds"] / frame["budget"] - 1
+    if "wall_seconds" in frame:
+        frame["wall_over"] = frame["wall_seconds"] / frame["budget"] - 1
+    kept = frame.groupby(["method", "budget"]).agg(
+        max_elapsed=("elapsed_seconds", "max"),
+        max_over=("over", "max"),
+        **(
+            {"max_wall": ("wall_seconds", "max"), "max_wall_over": ("wall_over", "max")}
+            if "wall_seconds" in frame
+            else {}
+        ),
+    )
+    print(kept.round(3).to_markdown())
+    print()
+    ours = frame[frame["method"] == "autopilot"]
+    longest = ours[ours["budget"] == ours["budget"].max()]["dataset"].unique()
+    rising = ours[ours["dataset"].isin(longest)].pivot_table(
+        index="dataset", columns="budget", values="test_score", aggfunc="mean"
+    )
+    print("### The autopilot's score by budget (datasets run at every budget)\n")
+    print(rising.round(4).to_markdown())
+    print(f"\nmean: {rising.mean().round(4).to_dict()}\n")
+    print(
+        f"Load average during the runs: median {frame['load_average'].median():.1f}, "
+        f"max {frame['load_average'].max():.1f}"
     )
 
 
@@ -452,6 +661,25 @@ def main() -> None:
     run.add_argument("--kb", default="/tmp/search-kb.sqlite")
     run.add_argument("--sources", default="oboe,lcdb", help="sources of a knowledge base to build")
     run.add_argument("--root", default=str(DEFAULT_ROOT))
+    run.add_argument(
+        "--clock",
+        choices=["process", "call"],
+        default="process",
+        help="mile-meta budgets count from the process start (the CLI's promise) or the call",
+    )
+    run.add_argument("--peer-python", default=DEFAULT_PEER_PYTHON, help="python of FLAML/AutoGluon")
+    run.add_argument(
+        "--max-budget-jobs", type=int, default=0, help="longest budget: first N datasets only"
+    )
+    run.add_argument(
+        "--only-longest",
+        nargs="*",
+        default=["ag_best"],
+        help="methods run at the longest budget only",
+    )
+    run.add_argument(
+        "--not-longest", nargs="*", default=[], help="methods not run at the longest budget"
+    )
     one = sub.add_parser("one", help="run one job (used by run)")
     one.add_argument("job")
     one.add_argument("--root", default=str(DEFAULT_ROOT))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import signal
+import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +43,18 @@ class _Folds(click.ParamType):
 
 
 _FOLDS = _Folds()
+
+
+def _terminate_as_interrupt() -> None:
+    """SIGTERM (``kill``, a job scheduler) behaves as Ctrl-C from the command's start: during
+    the search the best so far is kept; before it, the command stops cleanly."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
 
 
 def _check_writable(folder: Path) -> None:
@@ -154,6 +169,11 @@ class _LiveProgress:
 @click.option(
     "--seed", default=0, show_default=True, help="Seed: the same seed proposes the same candidates."
 )
+@click.option(
+    "--no-ensemble",
+    is_flag=True,
+    help="Keep one pipeline as the final model (no ensemble; implied by --interpretable).",
+)
 @click.option("--no-prior", is_flag=True, help="Search without the knowledge base's prior.")
 @click.option("--no-record", is_flag=True, help="Do not record the runs in the knowledge base.")
 @exclude_dataset_option("exclude_datasets")
@@ -175,6 +195,7 @@ def command(
     cv: int | str,
     out: Path | None,
     seed: int,
+    no_ensemble: bool,
     no_prior: bool,
     no_record: bool,
     exclude_datasets: tuple[str, ...],
@@ -189,49 +210,66 @@ def command(
     --include/--exclude/--pin/--max-fit-time/--max-model-size/--interpretable makes it
     cruise-control. Every evaluation is recorded in the knowledge base as a local run.
 
+    The final model is an ensemble of the best pipelines when that scores better out of fold
+    (--no-ensemble keeps one), and for balanced accuracy or F1 its decision threshold (or class
+    weights) is tuned to the metric. The budget is wall-clock time from the command's start:
+    start-up, reading the data, the search, the refit and the files written all fit in it.
+    If no candidate completes, the most common error is shown and the exit code is 1.
+
     \b
     Example:
       mile-meta search corpora/examples/credit-g.csv --target class --budget 60s --out search-out
       mile-meta search data.csv --target y --budget 5m --interpretable --max-fit-time 10s
     """
+    from mile_meta.search._clock import command_clock_start, is_command_process
+
+    clock_start = command_clock_start()  # the user's clock: from the command's start
+    if is_command_process():  # not in a host process (a test runner, a notebook)
+        _terminate_as_interrupt()
     from mile_meta.data import load_dataset
-    from mile_meta.search import cruise_control, parse_duration, parse_pins
+    from mile_meta.search import SearchSettings, cruise_control, parse_duration, parse_pins
 
     seconds = parse_duration(budget)
+    # what comes after the model (recording the runs, the files, the printout) is in the
+    # budget too: held back from the search
+    tail = min(0.25 * seconds, 0.3 + (0.2 if not no_record else 0.0) + (1.2 if out else 0.0))
     pinned = dict(parse_pins(pins))
     dataset = load_dataset(data, target, task_type=task_type)
     if out is not None:
         _check_writable(out)  # before the budget is spent, not after
     if not no_prior or not no_record:
         ensure_default_knowledge_base(kb_path)
+    settings = SearchSettings.create(
+        budget=max(1.0, seconds - tail),
+        include=_names(include),
+        exclude=_names(exclude),
+        pinned=pinned,
+        max_fit_seconds=max_fit_time,
+        interpretable=interpretable,
+        max_model_bytes=max_model_size,
+        max_memory_bytes=max_memory,
+        exclude_datasets=exclude_datasets,
+        ensemble=not no_ensemble,
+        metric=metric,
+        seed=seed,
+        cv=cv,
+        use_prior=not no_prior,
+        record=not no_record,
+        clock_start=clock_start,
+    )
     with _LiveProgress(seconds, enabled=not as_json) as progress:
-        result = cruise_control(
-            dataset,
-            metric=metric,
-            budget=seconds,
-            include=_names(include),
-            exclude=_names(exclude),
-            pinned=pinned,
-            max_fit_seconds=max_fit_time,
-            interpretable=interpretable,
-            max_model_bytes=max_model_size,
-            max_memory_bytes=max_memory,
-            kb=kb_path,
-            seed=seed,
-            out=None,
-            record=not no_record,
-            use_prior=not no_prior,
-            exclude_datasets=exclude_datasets,
-            cv=cv,
-            progress=progress,
-        )
+        result = cruise_control(dataset, settings=settings, kb=kb_path, progress=progress)
     written = result.save(out) if out is not None else {}
     if as_json:
         payload = result.summary()
         payload["files"] = {name: str(path) for name, path in written.items()}
         echo_json(payload)
-        return
-    _print_result(result, written)
+    else:
+        _print_result(result, written)
+    if result.estimator is None:
+        reason = result.most_common_error or "no candidate completed in time"
+        click.echo(f"Error: no model: {reason}", err=True)
+        sys.exit(1)
 
 
 def _print_result(result: Any, written: dict[str, Path]) -> None:
@@ -249,6 +287,13 @@ def _print_result(result: Any, written: dict[str, Path]) -> None:
         console.print(f"  · {note}")
     if best is None:
         console.print("[red]No candidate completed; see the leaderboard for the errors.[/]")
+    elif result.ensemble is not None and result.ensemble.is_ensemble:
+        console.print(
+            f"final model: an ensemble, out-of-fold {result.metric} "
+            f"{result.ensemble.score:.4f} (best single pipeline {result.ensemble.single_score:.4f})"
+        )
+        for member, description, weight in result.ensemble.members:
+            console.print(f"  {weight:5.2f} x #{member} {description}")
     elif best.score is None:
         console.print(f"model: [bold]{best.candidate.spec.describe()}[/] (not scored in time)")
     else:

@@ -6,14 +6,22 @@ prior is read, the pruner narrows the space, the initial design and then the opt
 candidates, each evaluated stage by stage as the fidelity schedule says, in a worker process
 with a deadline. Time for the final refit is held back all along, so the refitted model is
 ready within the budget.
+
+This module is the loop and stage promotion; the other concerns have their own modules:
+``_settings`` (what the search is asked to do), ``_budget`` (the clock, the reserve, family
+shares), ``_stages`` (subsamples), ``_crossval`` (out-of-fold predictions), ``_final`` with
+``_ensemble`` and ``_decisions`` (the final model), ``_executor`` (where candidates run).
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
+import signal
+import threading
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -28,7 +36,16 @@ from mile_meta.search._base import (
     Outcome,
     SearchContext,
 )
+from mile_meta.search._budget import (
+    MIN_SLOT_SECONDS,
+    FamilyShare,
+    SearchState,
+    reserve_seconds,
+)
+from mile_meta.search._ensemble import PredictionStore
 from mile_meta.search._errors import SearchError
+from mile_meta.search._executor import Executor
+from mile_meta.search._final import FinalModel, FinalModelBuilder
 from mile_meta.search._prior import Prior
 from mile_meta.search._records import (
     Candidate,
@@ -38,15 +55,15 @@ from mile_meta.search._records import (
     Fidelity,
     SearchProgress,
 )
+from mile_meta.search._settings import SearchSettings
 from mile_meta.search._space import Constraints, constrained_space
+from mile_meta.search._stages import StagePlan, subsample_rows
 from mile_meta.search._worker import (
     CandidateRunner,
     EvaluateTask,
     PriorTask,
-    RefitTask,
     WorkerSettings,
     preload_modules,
-    unpickle_model,
 )
 
 if TYPE_CHECKING:
@@ -58,119 +75,17 @@ __all__ = ["Search", "subsample_rows"]
 
 ProgressCallback = Callable[[SearchProgress], None]
 
-# Below this many seconds left, starting another evaluation is pointless.
-_MIN_SLOT_SECONDS = 0.15
-# Expected refit time = fit time per fold x rows ratio x this safety factor.
-_REFIT_SAFETY = 1.75
-# Most of the budget held back for the refit.
-_RESERVE_CAP = 0.25
-# Share of the budget the refit may run past the end, when it must (the budget holds within 5 %).
-_REFIT_GRACE = 0.03
 # The prior (meta-features and the meta-learner's ranking) may take this share of the budget.
 _PRIOR_SHARE = 0.3
 # Most of the budget one evaluation may take.
 _CANDIDATE_SHARE = 0.25
 # Before any candidate has completed, one evaluation may use at most this share of the time left.
 _FIRST_SHARE = 0.6
-# The smallest subsample a search falls back to when even its first stage takes too long.
-_EMERGENCY_ROWS = 100
 # After this many proposals in a row that were already evaluated, the space is used up.
 _MAX_REPEATS = 50
-
-
-def subsample_rows(target: Any, rows: int, seed: int, min_per_class: int = 0) -> np.ndarray:
-    """Sorted positions of a random subsample of ``rows`` rows (stratified for classes), with
-    at least ``min_per_class`` rows of every class (so cross-validation can split it)."""
-    generator = np.random.default_rng(seed)
-    n = len(target)
-    if rows >= n:
-        return np.arange(n)
-    if min_per_class <= 0:
-        return np.sort(generator.choice(n, size=rows, replace=False))
-    labels = np.asarray(target)
-    chosen: list[np.ndarray] = []
-    classes, counts = np.unique(labels, return_counts=True)
-    for label, count in zip(classes, counts, strict=True):
-        members = np.flatnonzero(labels == label)
-        share = max(min(min_per_class, count), round(rows * count / n))
-        chosen.append(generator.choice(members, size=min(share, count), replace=False))
-    return np.sort(np.concatenate(chosen))
-
-
-@dataclass
-class _State:
-    """What the loop has learned so far (mutable, private to one run)."""
-
-    started: float
-    budget: float
-    evaluations: list[Evaluation]
-    results: list[EvaluationResult]
-    scores_by_stage: dict[int, list[float]]
-    history: list[tuple[float, float, int]]
-    notes: list[str]
-    best: Evaluation | None = None
-    failures: int = 0
-    # seconds a task spends outside the fits (sending, scheduling, scoring): the refit pays it too
-    overheads: list[float] = field(default_factory=list)
-    max_evaluations: int | None = None
-    # the first completed candidate, fitted at once: returned if the best cannot be refitted
-    safety: tuple[Evaluation, Any, float, int, int] | None = None
-    safety_tried: bool = False
-
-    def overhead(self) -> float:
-        return max(self.overheads[-3:], default=0.2)
-
-    def elapsed(self) -> float:
-        return time.perf_counter() - self.started
-
-    def remaining(self) -> float:
-        return self.budget - self.elapsed()
-
-
-@dataclass
-class _Plan:
-    """The fidelity stages of one run and the rows each uses (None = all rows).
-
-    When nothing has completed and an evaluation on the smallest stage runs out of time, a
-    stage a quarter that size is put in front (down to ``_EMERGENCY_ROWS`` rows), so a slow
-    machine or an expensive dataset still yields a model.
-    """
-
-    stages: tuple[Fidelity, ...]
-    rows: dict[int, np.ndarray | None]
-    dataset: Dataset
-    seed: int
-    cv: int
-
-    @classmethod
-    def build(cls, stages: tuple[Fidelity, ...], dataset: Dataset, seed: int, cv: int) -> _Plan:
-        plan = cls(stages, {}, dataset, seed, cv)
-        plan.rows = {stage.rung: plan._rows_for(stage.rows) for stage in stages}
-        return plan
-
-    def _rows_for(self, rows: int) -> np.ndarray | None:
-        if rows >= len(self.dataset.frame):
-            return None
-        classes = 0 if self.dataset.task_type == "regression" else self.cv
-        return subsample_rows(self.dataset.target, rows, self.seed, min_per_class=classes)
-
-    @property
-    def n_rows(self) -> int:
-        return self.stages[-1].rows
-
-    def shrink(self) -> Fidelity | None:
-        """Put a smaller first stage in front; None when the first is small enough already."""
-        rows = self.stages[0].rows // 4
-        if rows < _EMERGENCY_ROWS:
-            return None
-        first = Fidelity(0, rows, rows / self.n_rows, None)
-        shifted = tuple(replace(stage, rung=stage.rung + 1) for stage in self.stages)
-        self.rows = {
-            0: self._rows_for(rows),
-            **{s.rung + 1: self.rows[s.rung] for s in self.stages},
-        }
-        self.stages = (first, *shifted)
-        return first
+# With nothing completed, this many failed evaluations in a row end the search: the data (or
+# the environment) makes every candidate fail, and retrying only burns the budget.
+_MAX_FAILURES_IN_A_ROW = 8
 
 
 class Search:
@@ -192,6 +107,9 @@ class Search:
         use_prior: bool = True,
         worker: WorkerSettings | None = None,
         name: str = "search",
+        ensemble: bool = True,
+        tune_decisions: bool = True,
+        executor: Callable[[Dataset, WorkerSettings], Executor] | None = None,
     ) -> None:
         self.initial_design = initial_design
         self.pruner = pruner
@@ -202,31 +120,55 @@ class Search:
         self.use_prior = use_prior
         self.worker = worker
         self.name = name
+        self.ensemble = ensemble
+        self.tune_decisions = tune_decisions
+        # how candidates run: one killable worker process by default (a parallel or Dask
+        # executor plugs in here)
+        self.executor = executor or CandidateRunner
+        self._families: tuple[str, ...] = ()  # of the current run's space
 
     # -- public: validate, then run --------------------------------------------------------
     def run(
         self,
         dataset: Dataset,
+        settings: SearchSettings | None = None,
         *,
-        budget_seconds: float,
-        metric: str | None = None,
         kb: KnowledgeBase | None = None,
-        seed: int = 0,
-        exclude_datasets: Sequence[str | int] = (),
         progress: ProgressCallback | None = None,
-        record: bool = True,
-        max_evaluations: int | None = None,
+        **fields: Any,
     ) -> SearchResult:
-        """Search for ``budget_seconds`` (the refitted model included) and return the result.
+        """Search as ``settings`` say (the refitted model within the budget) and return the
+        result.
 
-        ``kb`` gives the prior and receives the runs (as local runs, with ``record``);
-        ``exclude_datasets`` are knowledge-base datasets the prior must not use;
-        ``max_evaluations`` stops the search earlier, after that many evaluations.
+        ``kb`` gives the prior and receives the runs (as local runs, with ``settings.record``).
+        Without ``settings``, they are made of ``fields`` (``budget_seconds=60, seed=1``…) and
+        this search's own ``constraints``, ``cv``, ``use_prior``, ``ensemble`` and
+        ``tune_decisions``; with both, ``fields`` replace those of ``settings``.
         """
-        if not budget_seconds or budget_seconds < 1:
-            raise SearchError(f"the budget must be at least 1 s, got {budget_seconds!r}")
-        if max_evaluations is not None and max_evaluations < 1:
-            raise SearchError(f"max_evaluations must be at least 1, got {max_evaluations}")
+        if settings is None:
+            if "budget_seconds" not in fields:
+                raise SearchError("give the settings or a budget_seconds")
+            defaults: dict[str, Any] = {
+                "constraints": self.constraints,
+                "cv": self.cv,
+                "use_prior": self.use_prior,
+                "ensemble": self.ensemble,
+                "tune_decisions": self.tune_decisions,
+            }
+            if "exclude_datasets" in fields:
+                fields["exclude_datasets"] = tuple(fields["exclude_datasets"])
+            settings = SearchSettings(**{**defaults, **fields})
+        elif fields:
+            settings = replace(settings, **fields)
+        self.settings = settings
+        self.constraints, self.cv, self.use_prior = (
+            settings.constraints,
+            settings.cv,
+            settings.use_prior,
+        )
+        self.ensemble, self.tune_decisions = settings.ensemble, settings.tune_decisions
+        budget_seconds = settings.budget_seconds
+        metric = settings.metric
         chosen = resolve_metric(metric) if metric else default_metric(dataset.task_type)
         if dataset.task_type not in chosen.task_types:
             raise SearchError(
@@ -244,29 +186,34 @@ class Search:
                     "constraint",
                 )
             )
+        exclude_datasets: Sequence[str | int] = settings.exclude_datasets
         if kb is not None:
             # a mistyped dataset name would leak the dataset it meant into the prior
             from mile_meta.recommend import resolve_exclusions
 
             exclude_datasets = resolve_exclusions(kb, exclude_datasets)
-        preload_modules()  # a one-off import cost of the process, not of this search
+        clock_start = settings.clock_start
+        started = time.perf_counter() if clock_start is None else clock_start
+        preload_modules()  # imports the workers share (on the user's clock when it started earlier)
         self.fidelity.prepare(kb)  # one-off per knowledge base, cached
-        started = time.perf_counter()
-        return self._run(
-            dataset,
-            metric=chosen,
-            cv=cv,
-            budget=float(budget_seconds),
-            started=started,
-            space=space,
-            constraint_cuts=constraint_cuts,
-            kb=kb,
-            seed=seed,
-            exclude_datasets=exclude_datasets,
-            progress=progress,
-            record=record,
-            max_evaluations=max_evaluations,
-        )
+        if clock_start is None:
+            started = time.perf_counter()  # a bare engine call: the loop's clock
+        with _terminate_as_interrupt():
+            return self._run(
+                dataset,
+                metric=chosen,
+                cv=cv,
+                budget=float(budget_seconds),
+                started=started,
+                space=space,
+                constraint_cuts=constraint_cuts,
+                kb=kb,
+                seed=settings.seed,
+                exclude_datasets=exclude_datasets,
+                progress=progress,
+                record=settings.record,
+                max_evaluations=settings.max_evaluations,
+            )
 
     def _resolve_cv(self, n_rows: int, dataset: Dataset) -> int:
         if self.cv == "auto":
@@ -316,19 +263,21 @@ class Search:
     ) -> SearchResult:
         from mile_meta.search._results import SearchResult
 
-        state = _State(started, budget, [], [], {}, [], [], max_evaluations=max_evaluations)
+        state = SearchState(started, budget, [], [], {}, [], [], max_evaluations=max_evaluations)
+        state.store = PredictionStore(metric.higher_is_better)
         emit = self._emitter(progress, state, metric)
         stopped_because = "budget"
         interrupted = False
-        estimator = None
-        final: Evaluation | None = None
-        refit_seconds = refit_rows = model_bytes = None
+        final: FinalModel | None = None
         initial: tuple[Candidate, ...] = ()
-        plan: _Plan | None = None
+        plan: StagePlan | None = None
         prior: Prior | None = None
         prior_cuts: tuple[Cut, ...] = ()
         settings = self.worker or WorkerSettings(max_memory_bytes=self.constraints.max_memory_bytes)
-        with CandidateRunner(dataset, settings) as runner:
+        self._builder = FinalModelBuilder(
+            self.constraints, cv, ensemble=self.ensemble, tune_decisions=self.tune_decisions
+        )
+        with self.executor(dataset, settings) as runner:
             try:
                 context = SearchContext(
                     dataset=dataset,
@@ -340,7 +289,7 @@ class Search:
                     prior=None,
                     kb=kb,
                 )
-                plan = _Plan.build(
+                plan = StagePlan.build(
                     self.fidelity.rungs(len(dataset.frame), context), dataset, seed, cv
                 )
                 outcomes: dict[str, Outcome] = {}
@@ -358,6 +307,7 @@ class Search:
                 if quick is not None and quick.pipeline_id not in {c.pipeline_id for c in initial}:
                     initial = (quick, *initial)
                 self.optimizer.start(space, context, initial)
+                self._families = space.families
                 emit("warm start" if initial else "optimizer")
                 stopped_because = self._loop(
                     runner, state, plan, metric, cv, seed, emit, len(initial), outcomes
@@ -369,14 +319,8 @@ class Search:
             emit("refit")
             try:
                 if plan is not None:
-                    final, estimator, refit_seconds, refit_rows, model_bytes = self._refit(
-                        runner,
-                        state,
-                        plan,
-                        seed,
-                        interrupted,
-                        len(dataset.frame),
-                        metric.higher_is_better,
+                    final = self._builder.build(
+                        runner, state, plan, seed, interrupted, len(dataset.frame), metric
                     )
             except KeyboardInterrupt:
                 interrupted = True
@@ -384,8 +328,8 @@ class Search:
                 state.notes.append("interrupted again during the refit: no fitted model")
             elapsed = state.elapsed()
         result = SearchResult(
-            estimator=estimator,
-            best=final,
+            estimator=final.estimator if final is not None else None,
+            best=final.evaluation if final is not None else None,
             evaluations=tuple(state.evaluations),
             cuts=(*constraint_cuts, *prior_cuts),
             initial_design=initial,
@@ -401,9 +345,9 @@ class Search:
             cv=cv,
             budget_seconds=budget,
             elapsed_seconds=elapsed,
-            refit_seconds=refit_seconds,
-            refit_rows=refit_rows,
-            model_bytes=model_bytes,
+            refit_seconds=final.refit_seconds if final is not None else None,
+            refit_rows=final.rows if final is not None else None,
+            model_bytes=final.model_bytes if final is not None else None,
             stopped_because=stopped_because,
             interrupted=interrupted,
             notes=tuple(state.notes),
@@ -411,6 +355,7 @@ class Search:
             prior_seconds=prior.seconds if prior is not None else None,
             searched_estimators=space.estimator_names,
             evaluation_results=tuple(state.results),
+            ensemble=state.ensemble,
         )
         if record and kb is not None and state.results:
             from mile_meta.evaluate import record_local_runs
@@ -421,8 +366,8 @@ class Search:
 
     def _prior(
         self,
-        runner: CandidateRunner,
-        state: _State,
+        runner: Executor,
+        state: SearchState,
         kb: KnowledgeBase | None,
         metric: Metric,
         exclude_datasets: Sequence[str | int],
@@ -433,7 +378,13 @@ class Search:
         if kb is None:
             state.notes.append("no prior: no knowledge base given")
             return None
-        limit = _PRIOR_SHARE * state.budget
+        # never past the budget: a late start (a slow machine, a slow start-up) leaves less
+        limit = min(_PRIOR_SHARE * state.budget, state.remaining() - 0.1 * state.budget)
+        if limit < MIN_SLOT_SECONDS:
+            state.notes.append(
+                "no prior: no time left for it; searching from default configurations"
+            )
+            return None
         reply = runner.run(
             PriorTask(
                 str(kb.path),
@@ -445,8 +396,8 @@ class Search:
         )
         if reply.status == "timeout":
             state.notes.append(
-                f"no prior: reading it took longer than {limit:.1f} s ({_PRIOR_SHARE:.0%} of the "
-                "budget); searching from default configurations"
+                f"no prior: reading it took longer than the {limit:.1f} s it was given (at most "
+                f"{_PRIOR_SHARE:.0%} of the budget); searching from default configurations"
             )
             return None
         if reply.status != "ok":
@@ -458,7 +409,7 @@ class Search:
         return prior
 
     def _emitter(
-        self, progress: ProgressCallback | None, state: _State, metric: Metric
+        self, progress: ProgressCallback | None, state: SearchState, metric: Metric
     ) -> Callable[..., None]:
         def emit(phase: str, last: Evaluation | None = None) -> None:
             if progress is None:
@@ -481,24 +432,11 @@ class Search:
 
         return emit
 
-    def _refit_estimate(self, evaluation: Evaluation, rows: int, cv: int) -> float:
-        """Seconds to fit ``evaluation``'s pipeline on ``rows`` rows, from its fold fits."""
-        train_rows = max(1.0, evaluation.fidelity.rows * (cv - 1) / cv)
-        per_fold = evaluation.fit_seconds or evaluation.seconds
-        return per_fold * (rows / train_rows) * _REFIT_SAFETY + 0.3
-
-    def _reserve(self, state: _State, cv: int, n_rows: int) -> float:
-        if state.best is None:
-            return 0.02 * state.budget
-        # a slow best must not stall the search: past the cap the refit uses fewer rows
-        expected = self._refit_estimate(state.best, n_rows, cv) + state.overhead()
-        return min(expected, _RESERVE_CAP * state.budget)
-
     def _loop(
         self,
-        runner: CandidateRunner,
-        state: _State,
-        plan: _Plan,
+        runner: Executor,
+        state: SearchState,
+        plan: StagePlan,
         metric: Metric,
         cv: int,
         seed: int,
@@ -509,8 +447,14 @@ class Search:
         repeats = 0
         asked = 0
         n_rows = plan.n_rows
+        share = FamilyShare(metric.higher_is_better)
+        families = len(self._families)
+        capped: set[str] = set()
         while True:
-            if state.remaining() - self._reserve(state, cv, n_rows) < _MIN_SLOT_SECONDS:
+            if (
+                state.remaining() - reserve_seconds(state, cv, n_rows, self.ensemble)
+                < MIN_SLOT_SECONDS
+            ):
                 return "budget"
             if (
                 state.max_evaluations is not None
@@ -531,19 +475,44 @@ class Search:
                     state.notes.append(f"stopped: the last {repeats} proposals were all repeats")
                     return "space exhausted"
                 continue
+            family = proposal.candidate.family
+            if proposal.candidate.origin == "optimizer" and share.capped(family, families):
+                # a family past its share that stopped improving: skip, as a repeat would be
+                if family not in capped:
+                    capped.add(family)
+                    state.notes.append(
+                        f"{family} capped after {share.counts[family]} evaluations: none of its "
+                        f"last {share.patience} improved it; other families get the time"
+                    )
+                skipped = Outcome("pruned", None, ())
+                outcomes[proposal.candidate.pipeline_id] = skipped
+                self.optimizer.tell(proposal, skipped)
+                repeats += 1
+                if repeats >= _MAX_REPEATS:
+                    state.notes.append(f"stopped: the last {repeats} proposals were all skipped")
+                    return "space exhausted"
+                continue
             repeats = 0
             outcome = self._intensify(
                 runner, state, proposal.candidate, plan, metric, cv, seed, emit
             )
             outcomes[proposal.candidate.pipeline_id] = outcome
             self.optimizer.tell(proposal, outcome)
+            share.record(family, outcome.stages)
+            if state.best is None and state.failures_in_a_row >= _MAX_FAILURES_IN_A_ROW:
+                common = _most_common_error(state.evaluations)
+                state.notes.append(
+                    f"stopped: the last {state.failures_in_a_row} candidates all failed and none "
+                    f"completed; the most common error: {common}"
+                )
+                return "every candidate failed"
 
     def _intensify(
         self,
-        runner: CandidateRunner,
-        state: _State,
+        runner: Executor,
+        state: SearchState,
         candidate: Candidate,
-        plan: _Plan,
+        plan: StagePlan,
         metric: Metric,
         cv: int,
         seed: int,
@@ -562,12 +531,14 @@ class Search:
             if not evaluation.ok or evaluation.score is None:
                 state.evaluations.append(evaluation)
                 state.failures += evaluation.status != "stopped"
+                if evaluation.status in ("failed", "crashed", "memory"):
+                    state.failures_in_a_row += 1
                 emit("evaluation", evaluation)
                 if (
                     evaluation.status == "stopped"
                     and state.best is None
                     and stage.rung == 0
-                    and state.remaining() > 4 * _MIN_SLOT_SECONDS
+                    and state.remaining() > 4 * MIN_SLOT_SECONDS
                 ):
                     smaller = plan.shrink()
                     if smaller is not None:
@@ -579,6 +550,7 @@ class Search:
                         continue
                 return Outcome("pruned" if scored else "failed", None, tuple(scored))
             score = evaluation.score
+            state.failures_in_a_row = 0
             scored.append((stage.rung, score))
             if stage is stages[-1]:
                 state.evaluations.append(evaluation)
@@ -591,7 +563,7 @@ class Search:
                     state.history.append((evaluation.finished_seconds, score, evaluation.number))
                 emit("evaluation", evaluation)
                 if not state.safety_tried:
-                    self._keep_safety(runner, state, evaluation, plan, seed)
+                    self._builder.keep_safety(runner, state, evaluation, plan, seed)
                 return Outcome("complete", score, tuple(scored))
             earlier = state.scores_by_stage.setdefault(stage.rung, [])
             promote = self.fidelity.promote(score, list(earlier), metric.higher_is_better)
@@ -599,7 +571,7 @@ class Search:
             if promote:
                 following = stages[stage.rung + 1]
                 projected = evaluation.seconds * following.rows / max(stage.rows, 1)
-                budget_left = state.remaining() - self._reserve(state, cv, n_rows)
+                budget_left = state.remaining() - reserve_seconds(state, cv, n_rows, self.ensemble)
                 if projected > budget_left:
                     promote = False
                     evaluation = replace(
@@ -616,15 +588,15 @@ class Search:
                 state.best = evaluation  # nothing at a higher stage yet: best seen so far
             emit("evaluation", evaluation)
             if not state.safety_tried:
-                self._keep_safety(runner, state, evaluation, plan, seed)
+                self._builder.keep_safety(runner, state, evaluation, plan, seed)
             if not promote:
                 return Outcome("pruned", None, tuple(scored))
         raise AssertionError("unreachable: the last stage returns")
 
     def _evaluate(
         self,
-        runner: CandidateRunner,
-        state: _State,
+        runner: Executor,
+        state: SearchState,
         candidate: Candidate,
         stage: Fidelity,
         rows: np.ndarray | None,
@@ -637,7 +609,9 @@ class Search:
             # nothing to fall back on yet: leave time for this candidate's own refit
             timeout = _FIRST_SHARE * state.remaining()
         else:
-            timeout = state.remaining() - self._reserve(state, cv, len(runner.dataset.frame))
+            timeout = state.remaining() - reserve_seconds(
+                state, cv, len(runner.dataset.frame), self.ensemble
+            )
         # one candidate may not eat the search (knowledge-base pipelines with 512 trees and
         # polynomial features exist): past this share of the budget it is stopped
         if state.best is not None:
@@ -648,8 +622,10 @@ class Search:
             per_candidate = max_fit * cv + 1.0  # every fold's fit, plus the preprocessing
             if per_candidate < timeout:
                 timeout, limited_by_fit = per_candidate, True
+        keep = rows is None and (self.ensemble or self.tune_decisions)
         reply = runner.run(
-            EvaluateTask(candidate.spec, metric.name, cv, seed, rows), timeout_seconds=timeout
+            EvaluateTask(candidate.spec, metric.name, cv, seed, rows, keep_predictions=keep),
+            timeout_seconds=timeout,
         )
         finished = state.elapsed()
 
@@ -657,6 +633,7 @@ class Search:
             status: EvaluationStatus,
             error: str | None,
             result: EvaluationResult | None = None,
+            duplicate_of: int | None = None,
         ) -> Evaluation:
             return Evaluation(
                 number=len(state.evaluations) + 1,
@@ -671,10 +648,11 @@ class Search:
                 finished_seconds=finished,
                 cached_folds=result.cached_folds if result is not None else 0,
                 error=error,
+                duplicate_of=duplicate_of,
             )
 
         if reply.status == "ok":
-            result = reply.value
+            result, predictions = reply.value.result, reply.value.predictions
             state.overheads.append(max(0.0, reply.seconds - result.fit_seconds * result.n_folds))
             if not math.isfinite(result.mean):
                 return record("failed", "the score is not a number")
@@ -682,7 +660,12 @@ class Search:
                 too_slow = f"fits took {result.fit_seconds:.1f} s, over the limit of {max_fit:g} s"
                 return record("too_slow", too_slow, result)
             state.results.append(result)
-            return record("ok", None, result)
+            duplicate = None
+            if predictions is not None and state.store is not None:
+                duplicate = state.store.duplicate_of(predictions)
+                if duplicate is None:
+                    state.store.add(len(state.evaluations) + 1, result.mean, predictions)
+            return record("ok", None, result, duplicate)
         if reply.status == "timeout":
             capped = state.best is not None and timeout >= _CANDIDATE_SHARE * state.budget - 1e-9
             if capped and not limited_by_fit:
@@ -700,133 +683,31 @@ class Search:
             )
         return record(reply.status, reply.message)
 
-    def _last_resort(
-        self, runner: CandidateRunner, state: _State, plan: _Plan, seed: int
-    ) -> tuple[Evaluation | None, Any, float | None, int | None, int | None]:
-        """Nothing completed in time (a tiny budget, a busy machine): fit the first candidate
-        the budget stopped, unscored, on the smallest stage, so there is still a model."""
-        stopped = [e for e in state.evaluations if e.status == "stopped"]
-        if not stopped:
-            state.notes.append("no candidate completed: nothing to refit")
-            return None, None, None, None, None
-        evaluation = stopped[0]
-        left = max(state.remaining(), 0.0) + _REFIT_GRACE * state.budget
-        rows = plan.rows[0]
-        reply = runner.run(RefitTask(evaluation.candidate.spec, seed, rows), timeout_seconds=left)
-        if reply.status != "ok":
-            state.notes.append(
-                f"no candidate completed, and the last-resort fit failed ({reply.message})"
-            )
-            return None, None, None, None, None
-        payload, seconds = reply.value
-        used = plan.stages[0].rows
-        state.notes.append(
-            f"no candidate completed in time: {evaluation.candidate.spec.describe()} was fitted "
-            f"on {used} rows without a score; give the search more time"
-        )
-        return evaluation, unpickle_model(payload), seconds, used, len(payload)
 
-    def _refit(
-        self,
-        runner: CandidateRunner,
-        state: _State,
-        plan: _Plan,
-        seed: int,
-        interrupted: bool,
-        n_rows: int,
-        higher_is_better: bool,
-    ) -> tuple[Evaluation | None, Any, float | None, int | None, int | None]:
-        """Fit the best pipeline on all rows, or the next best when it cannot be done in time
-        or is over the size limit; with little time left, on the largest stage that fits."""
-        done = [e for e in state.evaluations if e.status == "ok" and e.score is not None]
-        if not done:
-            return self._last_resort(runner, state, plan, seed)
-        top = max(e.fidelity.rung for e in done)
-        ranked = sorted(
-            (e for e in done if e.fidelity.rung == top),
-            key=lambda e: (-(e.score or 0) if higher_is_better else (e.score or 0), e.number),
-        )
-        cv = max(2, len(ranked[0].fold_scores))
-        max_bytes = self.constraints.max_model_bytes
-        for evaluation in ranked[:5]:
-            left = state.remaining() + _REFIT_GRACE * state.budget
-            if interrupted:
-                left = max(left, 2 * self._refit_estimate(evaluation, n_rows, cv) + 1)
-            if left <= _MIN_SLOT_SECONDS:
-                break
-            safe = state.safety
-            if safe is not None and safe[0].candidate == evaluation.candidate and safe[3] == n_rows:
-                return safe  # fitted on all rows already
-            rows: np.ndarray | None = None
-            used = n_rows
-            expected = self._refit_estimate(evaluation, n_rows, cv) + state.overhead()
-            if expected > left:
-                # too little time for all rows: the largest stage (or share of rows) that fits
-                fitting = [
-                    s
-                    for s in plan.stages[:-1]
-                    if self._refit_estimate(evaluation, s.rows, cv) <= left
-                ]
-                if fitting:
-                    used, rows = fitting[-1].rows, plan.rows[fitting[-1].rung]
-                else:
-                    used = max(min(n_rows, 200), int(n_rows * left / expected))
-                    rows = subsample_rows(
-                        runner.dataset.target,
-                        used,
-                        seed,
-                        min_per_class=0 if runner.dataset.task_type == "regression" else 1,
-                    )
-                state.notes.append(f"refitted on {used} of {n_rows} rows to keep the budget")
-            reply = runner.run(
-                RefitTask(evaluation.candidate.spec, seed, rows), timeout_seconds=max(left, 0.05)
-            )
-            if reply.status != "ok":
-                state.notes.append(
-                    f"refit of {evaluation.candidate.spec.describe()} failed ({reply.message}); "
-                    "trying the next best"
-                )
-                continue
-            payload, seconds = reply.value
-            if max_bytes is not None and len(payload) > max_bytes:
-                state.notes.append(
-                    f"{evaluation.candidate.spec.describe()} is {len(payload):,} bytes, over the "
-                    f"limit of {max_bytes:,}; trying the next best"
-                )
-                continue
-            return evaluation, unpickle_model(payload), seconds, used, len(payload)
-        if state.safety is not None:
-            safe = state.safety
-            state.notes.append(
-                f"the best could not be refitted in time: returning {safe[0].candidate.spec.describe()}, "
-                f"fitted on {safe[3]} rows when it completed"
-            )
-            return safe
-        return None, None, None, None, None
+@contextlib.contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM (a scheduler stopping the job, ``kill``) ends the search as Ctrl-C does: the
+    best so far is refitted and returned. Only the main thread can set signal handlers."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
 
-    def _keep_safety(
-        self, runner: CandidateRunner, state: _State, evaluation: Evaluation, plan: _Plan, seed: int
-    ) -> None:
-        """Fit the first completed candidate at once (on the rows it was scored on), so a model
-        exists whatever happens to the final refit."""
-        state.safety_tried = True
-        rows = plan.rows.get(evaluation.fidelity.rung)
-        reply = runner.run(
-            RefitTask(evaluation.candidate.spec, seed, rows),
-            timeout_seconds=max(0.25 * state.remaining(), _MIN_SLOT_SECONDS),
-        )
-        if reply.status != "ok":
-            return
-        payload, seconds = reply.value
-        limit = self.constraints.max_model_bytes
-        if limit is None or len(payload) <= limit:
-            state.safety = (
-                evaluation,
-                unpickle_model(payload),
-                seconds,
-                evaluation.fidelity.rows,
-                len(payload),
-            )
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _most_common_error(evaluations: Sequence[Evaluation]) -> str:
+    """The error most evaluations failed with (ties: the first seen), for one clear message."""
+    from collections import Counter
+
+    errors = Counter(e.error for e in evaluations if e.error and e.status != "ok")
+    return errors.most_common(1)[0][0] if errors else "unknown"
 
 
 def _better(score: float, than: float | None, higher_is_better: bool) -> bool:

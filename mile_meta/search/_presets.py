@@ -28,8 +28,8 @@ from mile_meta.search._initial_design import NoInitialDesign, WarmStartDesign
 from mile_meta.search._optimizer import OptunaOptimizer
 from mile_meta.search._pruning import NoPruning, PriorPruner
 from mile_meta.search._results import SearchResult
+from mile_meta.search._settings import SearchSettings
 from mile_meta.search._space import Constraints
-from mile_meta.search._units import parse_duration, parse_size
 from mile_meta.search._worker import WorkerSettings
 
 if TYPE_CHECKING:
@@ -59,6 +59,8 @@ def autopilot_search(
     use_prior: bool = True,
     worker: WorkerSettings | None = None,
     name: str = "autopilot",
+    ensemble: bool = True,
+    tune_decisions: bool = True,
 ) -> Search:
     """The autopilot's components: warm start from the top recommendations, the prior's
     pruning, successive halving on subsamples sized by the learning curves, then TPE."""
@@ -72,6 +74,8 @@ def autopilot_search(
         use_prior=use_prior,
         worker=worker,
         name=name,
+        ensemble=ensemble,
+        tune_decisions=tune_decisions,
     )
 
 
@@ -97,32 +101,64 @@ def autopilot(
     cv: int | str = "auto",
     progress: ProgressCallback | None = None,
     max_evaluations: int | None = None,
+    ensemble: bool = True,
+    tune_decisions: bool = True,
+    clock_start: float | None = None,
 ) -> SearchResult:
     """Find and fit a good pipeline for ``data`` within ``budget`` ("60s", "5m", 90).
 
     The knowledge base (``kb``: an open one, a path, or None for the default) supplies the
     prior and receives every evaluation as a local run (``record``). With ``out`` the model
     (``model.joblib``), its spec, the leaderboard and an HTML report are written there.
+    ``ensemble`` builds the final model from several pipelines (greedy ensemble selection on
+    out-of-fold predictions) when that scores better; ``tune_decisions`` tunes the decision
+    threshold or class weights to the metric; ``clock_start`` (a ``time.perf_counter()``
+    value) is when the user's clock started (default: now).
 
     Example::
 
         result = autopilot("data.csv", "y", budget="60s")
         result.estimator.predict(new_rows); result.leaderboard.head()
     """
+    settings = SearchSettings.create(
+        budget=budget,
+        metric=metric,
+        seed=seed,
+        cv=cv,
+        use_prior=use_prior,
+        record=record,
+        exclude_datasets=exclude_datasets,
+        max_evaluations=max_evaluations,
+        ensemble=ensemble,
+        tune_decisions=tune_decisions,
+        clock_start=clock_start,
+    )
+    return _search(
+        autopilot_search(name="autopilot"), data, target, task_type, settings, kb, out, progress
+    )
+
+
+def _search(
+    search: Search,
+    data: Data,
+    target: str | None,
+    task_type: str | None,
+    settings: SearchSettings,
+    kb: KnowledgeBase | str | Path | None,
+    out: str | Path | None,
+    progress: ProgressCallback | None,
+) -> SearchResult:
+    """Run ``search`` on ``data`` as ``settings`` say, with the knowledge base opened if needed."""
     dataset = as_dataset(data, target, task_type)
+    # constraints are checked against the space before the knowledge base is even opened
+    from mile_meta.search._space import constrained_space
+
+    constrained_space(dataset.task_type, settings.constraints)
     with ExitStack() as stack:
-        knowledge_base = _knowledge_base(kb, stack, must_exist=use_prior or record)
-        result = autopilot_search(cv=cv, use_prior=use_prior).run(
-            dataset,
-            budget_seconds=parse_duration(budget),
-            metric=metric,
-            kb=knowledge_base,
-            seed=seed,
-            exclude_datasets=exclude_datasets,
-            progress=progress,
-            record=record,
-            max_evaluations=max_evaluations,
+        knowledge_base = _knowledge_base(
+            kb, stack, must_exist=settings.use_prior or settings.record
         )
+        result = search.run(dataset, settings, kb=knowledge_base, progress=progress)
     return _finish(result, out)
 
 
@@ -149,6 +185,10 @@ def cruise_control(
     cv: int | str = "auto",
     progress: ProgressCallback | None = None,
     max_evaluations: int | None = None,
+    ensemble: bool = True,
+    tune_decisions: bool = True,
+    clock_start: float | None = None,
+    settings: SearchSettings | None = None,
 ) -> SearchResult:
     """The autopilot under the user's constraints; an unsatisfiable one fails before any work.
 
@@ -156,43 +196,39 @@ def cruise_control(
     ``"Component.parameter"`` (or a bare ``"parameter"``) to a fixed value, e.g.
     ``{"RandomForestClassifier.n_estimators": 500, "TabularPreprocessor.scaling": "robust"}``;
     ``max_fit_seconds`` ("10s") stops any fit that takes longer; ``max_model_bytes`` ("50MB")
-    bounds the pickled final model; ``interpretable`` keeps models a person can read.
+    bounds the pickled final model; ``interpretable`` keeps models a person can read (and
+    a single pipeline: it implies ``ensemble=False``). ``settings`` (a
+    :class:`SearchSettings`, as the CLI builds) replaces all the keyword settings.
 
     Example::
 
         result = cruise_control("data.csv", "y", budget="2m", interpretable=True)
     """
-    constraints = Constraints(
-        include=tuple(include or ()),
-        exclude=tuple(exclude or ()),
-        pinned=tuple((pinned or {}).items()),
-        interpretable=interpretable,
-        max_fit_seconds=parse_duration(max_fit_seconds) if max_fit_seconds is not None else None,
-        max_model_bytes=parse_size(max_model_bytes) if max_model_bytes is not None else None,
-        max_memory_bytes=parse_size(max_memory_bytes) if max_memory_bytes is not None else None,
-    )
-    dataset = as_dataset(data, target, task_type)
-    name = "cruise-control" if constraints.any else "autopilot"
-    search = autopilot_search(constraints, cv=cv, use_prior=use_prior, name=name)
-    seconds = parse_duration(budget)
-    # Check the constraints against the space before the knowledge base is even opened.
-    from mile_meta.search._space import constrained_space
-
-    constrained_space(dataset.task_type, constraints)
-    with ExitStack() as stack:
-        knowledge_base = _knowledge_base(kb, stack, must_exist=use_prior or record)
-        result = search.run(
-            dataset,
-            budget_seconds=seconds,
-            metric=metric,
-            kb=knowledge_base,
-            seed=seed,
+    if settings is None:
+        settings = SearchSettings.create(
+            budget=budget,
+            include=include,
+            exclude=exclude,
+            pinned=pinned,
+            max_fit_seconds=max_fit_seconds,
+            interpretable=interpretable,
+            max_model_bytes=max_model_bytes,
+            max_memory_bytes=max_memory_bytes,
             exclude_datasets=exclude_datasets,
-            progress=progress,
+            ensemble=ensemble,
+            metric=metric,
+            seed=seed,
+            cv=cv,
+            use_prior=use_prior,
             record=record,
             max_evaluations=max_evaluations,
+            tune_decisions=tune_decisions,
+            clock_start=clock_start,
         )
-    return _finish(result, out)
+    name = "cruise-control" if settings.constraints.any else "autopilot"
+    return _search(
+        autopilot_search(name=name), data, target, task_type, settings, kb, out, progress
+    )
 
 
 def cold_search(
@@ -210,9 +246,11 @@ def cold_search(
     cv: int | str = "auto",
     progress: ProgressCallback | None = None,
     max_evaluations: int | None = None,
+    clock_start: float | None = None,
 ) -> SearchResult:
     """Optuna ``tpe`` or ``random`` sampling over the same space, with no prior: no warm start,
-    no pruning, every candidate on all rows. ``kb`` only receives the runs (``record``)."""
+    no pruning, every candidate on all rows, a single pipeline with the default decision (the
+    plain-optimizer baselines). ``kb`` only receives the runs (``record``)."""
     search = Search(
         initial_design=NoInitialDesign(),
         pruner=NoPruning(),
@@ -221,18 +259,21 @@ def cold_search(
         cv=cv,
         use_prior=False,
         name=f"{sampler} search",
+        ensemble=False,
+        tune_decisions=False,
     )
-    dataset = as_dataset(data, target, task_type)
-    with ExitStack() as stack:
-        knowledge_base = _knowledge_base(kb, stack, must_exist=True) if record else None
-        result = search.run(
-            dataset,
-            budget_seconds=parse_duration(budget),
-            metric=metric,
-            kb=knowledge_base,
-            seed=seed,
-            progress=progress,
-            record=record,
-            max_evaluations=max_evaluations,
-        )
-    return _finish(result, out)
+    settings = SearchSettings.create(
+        budget=budget,
+        metric=metric,
+        seed=seed,
+        cv=cv,
+        use_prior=False,
+        record=record,
+        max_evaluations=max_evaluations,
+        ensemble=False,
+        tune_decisions=False,
+        clock_start=clock_start,
+    )
+    if not record:
+        kb = None  # the knowledge base only receives the runs
+    return _search(search, data, target, task_type, settings, kb, out, progress)

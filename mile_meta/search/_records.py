@@ -12,6 +12,7 @@ from mile_meta.pipelines.spec import ParamValue
 __all__ = [
     "Candidate",
     "Cut",
+    "EnsembleSummary",
     "Evaluation",
     "EvaluationStatus",
     "Fidelity",
@@ -105,6 +106,7 @@ class Evaluation:
     cached_folds: int = 0
     error: str | None = None
     promoted: bool = False  # went on to the next fidelity
+    duplicate_of: int | None = None  # an earlier evaluation with the same predictions
 
     @property
     def ok(self) -> bool:
@@ -113,6 +115,26 @@ class Evaluation:
     @property
     def seconds(self) -> float:
         return self.finished_seconds - self.started_seconds
+
+
+@dataclass(frozen=True)
+class EnsembleSummary:
+    """The final model as decided on out-of-fold predictions.
+
+    ``members`` are ``(evaluation number, description, weight)``, weights summing to 1 (one
+    member: a single pipeline); ``score`` is the out-of-fold score of the final model (its
+    decision applied), ``single_score`` the best single pipeline's, both in the metric's unit;
+    ``decision`` says how probabilities become classes when tuned to the metric.
+    """
+
+    members: tuple[tuple[int, str, float], ...]
+    score: float
+    single_score: float
+    decision: str | None = None
+
+    @property
+    def is_ensemble(self) -> bool:
+        return len(self.members) > 1
 
 
 @dataclass(frozen=True)

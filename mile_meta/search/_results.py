@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from mile_meta.search._records import Candidate, Cut, Evaluation, Fidelity
+from mile_meta.search._records import Candidate, Cut, EnsembleSummary, Evaluation, Fidelity
 
 if TYPE_CHECKING:
     from mile_meta.evaluate import EvaluationResult
@@ -79,6 +79,15 @@ class SearchResult:
     prior_seconds: float | None = None
     searched_estimators: tuple[str, ...] = ()
     evaluation_results: tuple[EvaluationResult, ...] = field(default=(), repr=False)
+    ensemble: EnsembleSummary | None = None
+
+    @property
+    def most_common_error(self) -> str | None:
+        """The error most failed evaluations gave (None if none failed)."""
+        from collections import Counter
+
+        errors = Counter(e.error for e in self.evaluations if e.error and e.status != "ok")
+        return errors.most_common(1)[0][0] if errors else None
 
     # -- views -------------------------------------------------------------------------------
     @property
@@ -135,7 +144,14 @@ class SearchResult:
             "reason": candidate.reason,
             "finished_seconds": evaluation.finished_seconds,
             "error": evaluation.error,
+            "duplicate_of": evaluation.duplicate_of,
+            "ensemble_weight": self._weights().get(evaluation.number),
         }
+
+    def _weights(self) -> dict[int, float]:
+        if self.ensemble is None:
+            return {}
+        return {number: weight for number, _, weight in self.ensemble.members}
 
     # -- output ------------------------------------------------------------------------------
     def summary(self) -> dict[str, Any]:
@@ -198,6 +214,17 @@ class SearchResult:
                 for c in self.initial_design
             ],
             "history": [{"seconds": s, "score": v, "evaluation": n} for s, v, n in self.history],
+            "final_model": None
+            if self.ensemble is None
+            else {
+                "members": [
+                    {"evaluation": n, "description": d, "weight": w}
+                    for n, d, w in self.ensemble.members
+                ],
+                "out_of_fold_score": self.ensemble.score,
+                "best_single_out_of_fold_score": self.ensemble.single_score,
+                "decision": self.ensemble.decision,
+            },
             "notes": list(self.notes),
             "leaderboard": self.leaderboard.to_dict(orient="records"),
         }
@@ -298,4 +325,6 @@ _COLUMNS = [
     "reason",
     "finished_seconds",
     "error",
+    "duplicate_of",
+    "ensemble_weight",
 ]

@@ -24,6 +24,7 @@ import numpy as np
 
 from mile_meta.data import Dataset
 from mile_meta.pipelines import PipelineSpec
+from mile_meta.search._executor import Executor
 
 __all__ = [
     "CandidateRunner",
@@ -52,13 +53,15 @@ class WorkerSettings:
 
 @dataclass(frozen=True)
 class EvaluateTask:
-    """Cross-validate ``spec`` on ``rows`` of the data (all rows if None)."""
+    """Cross-validate ``spec`` on ``rows`` of the data (all rows if None); with
+    ``keep_predictions`` the reply carries the out-of-fold predictions too."""
 
     spec: PipelineSpec
     metric: str
     cv: int
     seed: int
     rows: np.ndarray | None = None
+    keep_predictions: bool = False
 
 
 @dataclass(frozen=True)
@@ -82,7 +85,7 @@ class PriorTask:
 
 @dataclass(frozen=True)
 class WorkerReply:
-    """``value`` is an ``EvaluationResult`` (evaluate) or ``(model bytes, fit seconds)`` (refit)."""
+    """``value`` is a ``CrossValidation`` (evaluate) or ``(model bytes, fit seconds)`` (refit)."""
 
     status: ReplyStatus
     value: Any
@@ -111,20 +114,19 @@ def _limit_memory(max_bytes: int) -> None:
 
 
 def _run_task(task: Any, dataset: Dataset, cache: Any) -> Any:
-    from mile_meta.evaluate import evaluate_pipeline
     from mile_meta.pipelines import build_pipeline
+    from mile_meta.search._crossval import cross_validate
 
     if isinstance(task, EvaluateTask):
-        return evaluate_pipeline(
+        return cross_validate(
             task.spec,
             dataset,
             metric=task.metric,
             cv=task.cv,
             seed=task.seed,
-            kb=None,
-            record=False,
             cache=cache,
             rows=task.rows,
+            keep_predictions=task.keep_predictions,
         )
     if isinstance(task, RefitTask):
         started = time.perf_counter()
@@ -232,8 +234,9 @@ def _default_start_method() -> str:
     return "fork" if sys.platform.startswith("linux") else "spawn"
 
 
-class CandidateRunner:
-    """Runs tasks in a reusable worker process, each under a deadline."""
+class CandidateRunner(Executor):
+    """Runs tasks in a reusable worker process, each under a deadline (the default
+    :class:`~mile_meta.search._executor.Executor`)."""
 
     def __init__(self, dataset: Dataset, settings: WorkerSettings | None = None) -> None:
         self.dataset = dataset

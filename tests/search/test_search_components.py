@@ -239,7 +239,7 @@ def test_pins_leave_the_tuned_space_and_reach_every_spec() -> None:
 
 
 def test_an_overrunning_first_stage_gets_a_smaller_one_in_front(credit_g: Dataset) -> None:
-    from mile_meta.search._engine import _Plan
+    from mile_meta.search._stages import StagePlan as _Plan
 
     stages = FullFidelity().rungs(len(credit_g.frame), None)  # type: ignore[arg-type]
     plan = _Plan.build(stages, credit_g, seed=0, cv=3)
