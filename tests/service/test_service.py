@@ -66,7 +66,8 @@ def test_priors_from_meta_features_and_upload(server: str) -> None:
     assert answer.status_code == 200, answer.text
     payload = answer.json()
     assert payload["format"] == "optuna" and len(payload["starting_points"]) == 2
-    assert "EXPORTED = export(PRIOR, 'optuna')" in payload["module"]
+    assert "EXPORTED = OptunaPortable(PRIOR)" in payload["module"]
+    assert "import mile_meta" not in payload["module"]
     assert Prior.from_dict(payload["prior"]).provenance.excluded_datasets == ("openml:31",)
 
     with EXAMPLE.open("rb") as handle:
