@@ -77,19 +77,19 @@ def command(
         data, target, task_type=task_type, metric=metric, encoding=encoding, quiet=as_json
     )
     cache = FoldCache(None if no_cache else cache_dir() / "folds")
-    with open_knowledge_base(kb_path) as kb:
-        record = recording_allowed(kb, not no_record)
-        with busy(f"cross-validating {pipeline} on {dataset.name} ({cv} folds)"):
-            result = evaluate_pipeline(
-                pipeline,
-                dataset,
-                metric=metric,
-                cv=cv,
-                seed=seed,
-                kb=kb,
-                record=record,
-                cache=cache,
-            )
+    doing = f"cross-validating {pipeline} on {dataset.name} ({cv} folds)"
+    with open_knowledge_base(kb_path) as kb, busy(doing):
+        record = recording_allowed(kb, not no_record)  # said before the work, not after
+        result = evaluate_pipeline(
+            pipeline,
+            dataset,
+            metric=metric,
+            cv=cv,
+            seed=seed,
+            kb=kb,
+            record=record,
+            cache=cache,
+        )
     if as_json:
         echo_json(
             {

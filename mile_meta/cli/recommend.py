@@ -76,22 +76,20 @@ def command(
     dataset = load_data(
         data, target, task_type=task_type, metric=metric, encoding=encoding, quiet=as_json
     )
-    with open_knowledge_base(kb_path) as kb:
-        record = recording_allowed(kb, not no_record) if probe else not no_record
-        doing = f"ranking, then probing the {probe} best on {dataset.name}" if probe else "ranking"
-        with busy(doing):
-            report = recommend(
-                dataset,
-                target,
-                kb=kb,
-                metric=metric,
-                task_type=task_type,
-                top=top,
-                probe=probe,
-                exclude_datasets=exclude,
-                seed=seed,
-                record_probes=record,
-            )
+    doing = f"ranking, then probing the {probe} best on {dataset.name}" if probe else "ranking"
+    with open_knowledge_base(kb_path) as kb, busy(doing):
+        report = recommend(
+            dataset,
+            target,
+            kb=kb,
+            metric=metric,
+            task_type=task_type,
+            top=top,
+            probe=probe,
+            exclude_datasets=exclude,
+            seed=seed,
+            record_probes=recording_allowed(kb, not no_record) if probe else not no_record,
+        )
     if as_json:
         echo_json(report.to_dict())
         return
