@@ -19,16 +19,27 @@ __all__ = [
     "snapshot_writers",
 ]
 
-DEFAULT_SOURCES = ("oboe", "lcdb", "autosklearn")
+DEFAULT_SOURCES = (
+    "oboe",
+    "lcdb",
+    "autosklearn",
+    "defaults",
+)
 
 
 def available_sources() -> dict[str, type[Source]]:
     """Offline corpus sources by name (imported lazily: each pulls in its translator)."""
     from mile_meta.sources.autosklearn import AutoSklearnSource
+    from mile_meta.sources.defaults import DefaultsSource
     from mile_meta.sources.lcdb import LcdbSource
     from mile_meta.sources.oboe import OboeSource
 
-    return {"oboe": OboeSource, "lcdb": LcdbSource, "autosklearn": AutoSklearnSource}
+    return {
+        "oboe": OboeSource,
+        "lcdb": LcdbSource,
+        "autosklearn": AutoSklearnSource,
+        "defaults": DefaultsSource,
+    }
 
 
 def make_source(name: str, snapshot_dir: Path | None = None) -> Source:
