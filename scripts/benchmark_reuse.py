@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -233,20 +234,27 @@ def search(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         print(f"load before: {os.getloadavg()[0]:.1f}")
         print(f"\nautopilot on {args.dataset}, budget {args.budget} s, seed 0\n")
-        print("| reuse | evaluations (ok) | on all rows | folds with reused preprocessing | best score |")
-        print("| --- | --- | --- | --- | --- |")
+        print(
+            "| reuse | evaluations (ok) | on all rows | folds with reused preprocessing "
+            "| best score | CPU s |"
+        )
+        print("| --- | --- | --- | --- | --- | --- |")
         for label, off in (("off", True), ("on, empty store", False), ("on, store of the run before", False)):
             env = {**os.environ, "MILE_META_CACHE": str(Path(tmp) / "cache")}
             if off:
                 env["MILE_META_NO_CACHE"] = "1"
             code = _SEARCH_CHILD.format(here=str(HERE), name=args.dataset, budget=args.budget)
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
             output = subprocess.run(
                 [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
             ).stdout.strip().splitlines()[-1]
             payload = json.loads(output)
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            # the search process and its (reaped) workers: CPU seconds actually given to it
+            cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
             print(
                 f"| {label} | {payload['evaluations']} | {payload['full_data']} | "
-                f"{payload['cached_folds']} | {payload['best']} |"
+                f"{payload['cached_folds']} | {payload['best']} | {cpu:.0f} |"
             )
         print(f"load after: {os.getloadavg()[0]:.1f}")
 
