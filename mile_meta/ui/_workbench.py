@@ -562,11 +562,12 @@ class Workbench:
         from mile_meta.ui._forms import FormError, spec_from_form
 
         try:
-            spec = spec_from_form(steps)
+            spec, notes = spec_from_form(steps)
         except FormError as error:
             return {"ok": False, "errors": error.errors}
         return {
             "ok": True,
+            "notes": notes,
             "spec": spec.to_dict(),
             "pipeline_id": spec.pipeline_id,
             "description": spec.describe(),
@@ -588,7 +589,7 @@ class Workbench:
         from mile_meta.ui._forms import FormError, spec_from_form
 
         try:
-            spec = spec_from_form(steps)
+            spec, _ = spec_from_form(steps)
         except FormError as error:
             raise WorkbenchError(
                 "invalid pipeline: " + "; ".join(f"{k}: {v}" for k, v in error.errors.items())
