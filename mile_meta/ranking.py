@@ -55,7 +55,7 @@ __all__ = [
     "PRIOR_STRENGTH",
     "REGRESSION_RANKING_METRIC",
     "NearDataset",
-    "Ranking",
+    "RankedList",
     "Recommendation",
     "TargetSpread",
     "apply_local_evidence",
@@ -191,7 +191,7 @@ class Recommendation:
 
 
 @dataclass(frozen=True)
-class Ranking:
+class RankedList:
     """Runnable pipelines best first, with what they were ranked on and by whom."""
 
     recommendations: tuple[Recommendation, ...]
@@ -418,7 +418,7 @@ def rank_pipelines(
     own_dataset_id: str | None = None,
     target_spread: TargetSpread | None = None,
     evidence_per_pipeline: int = 3,
-) -> Ranking:
+) -> RankedList:
     """Rank the runnable pipelines of this view of ``kb`` for ``metric`` on data like this.
 
     ``observed`` maps pipeline ids to scores measured on the user's data (``metric`` unit);
@@ -544,7 +544,7 @@ def rank_pipelines(
         )
         for rank, (pid, best) in enumerate(zip(order, best_so_far, strict=True), start=1)
     )
-    return Ranking(
+    return RankedList(
         recommendations=recommendations,
         metric=metric.name,
         knowledge_base_metric=knowledge_base_metric(kb, metric),
