@@ -182,6 +182,7 @@ def session(args: argparse.Namespace) -> None:
             shutil.rmtree(Path(tmp) / "store")
             cold_ours, _, _ = _run_ours(dataset, specs, args.cv, fresh_seeds, Path(tmp) / "store")
         rows.append((name, dataset.frame.shape, none, piped, ours, disk, cold, cold_ours))
+        print(f"{name} done: {rows[-1]}", flush=True)
         for (spec, metric, note), text in zip(specs, notes, strict=True):
             print(f"  {name}: {note:<16} {spec.describe()[:48]:<48} {metric:<22} {text}")
     print(f"load after: {os.getloadavg()[0]:.1f}")
