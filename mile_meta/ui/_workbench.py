@@ -244,14 +244,14 @@ class Workbench:
 
     def open_path(self, path: str | Path, *, data_id: str | None = None) -> dict[str, Any]:
         """Read a CSV/Parquet file and describe its columns (with a suggested target)."""
-        from mile_meta.data import _read_table
+        from mile_meta.data import read_table
 
         resolved = Path(path).expanduser()
         if not resolved.is_absolute():
             raise WorkbenchError(
                 f"{path!r} is not an absolute path; give the full path of the file"
             )
-        frame = _read_table(resolved)
+        frame = read_table(resolved)
         if frame.shape[1] < 2:
             raise DataError(
                 f"{resolved.name} has {frame.shape[1]} column; a dataset needs features and a "
