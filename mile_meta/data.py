@@ -63,6 +63,8 @@ MIN_ROWS = 2
 
 
 def read_table(path: Path, encoding: str | None = None) -> pd.DataFrame:
+    """The frame of a CSV or Parquet file (encoding and delimiter detected), or a one-line
+    :class:`DataError` saying what is wrong with the file and how to fix it."""
     if not path.exists():
         raise DataError(
             f"{path} does not exist; pass the path of a CSV or Parquet file", usage=True
