@@ -391,6 +391,7 @@ class Search:
                 metric.name,
                 tuple(exclude_datasets),
                 meta_feature_seconds=min(1.0, 0.02 * state.budget),
+                use_local=self.settings.use_local,
             ),
             timeout_seconds=limit,
         )

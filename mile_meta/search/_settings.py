@@ -27,7 +27,8 @@ class SearchSettings:
     ``cv`` folds or ``"auto"``; ``ensemble`` lets the final model combine pipelines;
     ``tune_decisions`` tunes the decision threshold or class weights to the metric;
     ``use_prior``/``record`` read the prior from / write the runs to the knowledge base;
-    ``exclude_datasets`` are knowledge-base datasets the prior must not use;
+    ``exclude_datasets`` are knowledge-base datasets the prior must not use; ``use_local``
+    False ranks from the corpora alone (the user's recorded runs left out, ``--no-local``);
     ``max_evaluations`` stops earlier; ``clock_start`` (a ``time.perf_counter()`` value) is
     when the user's clock started (None: when the search starts); ``jobs`` candidates at once
     (1 until a parallel executor is plugged in).
@@ -43,6 +44,7 @@ class SearchSettings:
     use_prior: bool = True
     record: bool = True
     exclude_datasets: tuple[str | int, ...] = ()
+    use_local: bool = True
     max_evaluations: int | None = None
     clock_start: float | None = None
     jobs: int = 1

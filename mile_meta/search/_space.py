@@ -280,7 +280,8 @@ def constrained_space(task_type: str, constraints: Constraints) -> tuple[SearchS
             else f"the families for {task_type} are {', '.join(sorted({s.family for s in every}))}"
         )
         raise SearchError(
-            f"no estimator satisfies {' and '.join(asked)}; {hint}: relax one constraint"
+            f"no estimator satisfies {' and '.join(asked)}; {hint}: relax one constraint",
+            usage=True,
         )
     cuts = []
     kept_names = {s.estimator for s in kept}
