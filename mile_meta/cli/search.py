@@ -186,6 +186,14 @@ class _LiveProgress:
     is_flag=True,
     help="Read the prior from the corpora alone, ignoring the runs recorded on your own data.",
 )
+@click.option(
+    "--portfolio",
+    default=0,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="Add the first N configurations of the portfolios AutoGluon, FLAML and auto-sklearn 2.0 "
+    "ship to the warm start.",
+)
 @encoding_option
 @exclude_dataset_option("exclude_datasets")
 @kb_option
@@ -210,6 +218,7 @@ def command(
     no_prior: bool,
     no_record: bool,
     no_local: bool,
+    portfolio: int,
     encoding: str | None,
     exclude_datasets: tuple[str, ...],
     kb_path: Path | None,
@@ -272,6 +281,7 @@ def command(
         use_prior=not no_prior,
         record=record,
         use_local=not no_local,
+        portfolio=portfolio,
         clock_start=clock_start,
     )
     with _LiveProgress(seconds, enabled=not as_json) as progress:

@@ -288,6 +288,7 @@ class Search:
                     constraints=self.constraints,
                     prior=None,
                     kb=kb,
+                    portfolio=self.settings.portfolio,
                 )
                 plan = StagePlan.build(
                     self.fidelity.rungs(len(dataset.frame), context), dataset, seed, cv
