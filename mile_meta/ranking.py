@@ -23,8 +23,8 @@ Three steps, each in one place:
    (the median corpus prediction, with the 10–90 % spread of predictions as its interval).
 3. **Units and order.** Regression is ranked on ``r2`` (scale-free: the share of the
    target's variance explained) and predicted in the user's unit from their target's spread
-   (RMSE = std · √(1 − R²); MAE ≈ mean absolute deviation · √(1 − R²)). The list is sorted by
-   predicted score, best first (observed pipelines by what they scored).
+   (RMSE = std · √(1 − R²); MAE ≈ mean absolute deviation · √(1 − R²)). The list keeps the
+   learner's try-order, with the expected best score of the first k alongside.
 """
 
 from __future__ import annotations
