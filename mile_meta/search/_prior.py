@@ -82,6 +82,7 @@ def load_prior(
     """The prior for ``dataset`` and a one-line note of what was used (or why there is none);
     ``use_local`` False ranks from the corpora alone."""
     from mile_meta.metafeatures import compute_metafeatures
+    from mile_meta.ranking import TargetSpread
     from mile_meta.recommend import recommend_from_metafeatures
 
     started = time.perf_counter()
@@ -108,6 +109,10 @@ def load_prior(
                 dataset_name=dataset.name,
                 evidence_per_pipeline=evidence_per_pipeline,
                 use_local=use_local,
+                # regression scores in the user's own units
+                target_spread=TargetSpread.of(dataset.target)
+                if dataset.task_type == "regression"
+                else None,
             )
         except MileMetaError as error:
             failures.append(str(error))
