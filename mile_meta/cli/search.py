@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -262,8 +263,14 @@ def command(
         _check_writable(out)  # before the budget is spent, not after
     record = not no_record
     if not no_prior or record:
+        from mile_meta.config import default_kb_path
+
+        first_use = kb_path is None and not default_kb_path().exists()
         with open_knowledge_base(kb_path) as kb:
             record = recording_allowed(kb, record)  # said before the budget is spent
+        if first_use:
+            # building the default knowledge base is one-time set-up, not the search's time
+            clock_start = time.perf_counter()
     settings = SearchSettings.create(
         budget=max(1.0, seconds - tail),
         include=_names(include),
