@@ -40,6 +40,17 @@ def corpus_kb_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def default_sources_kb_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A knowledge base of every default corpus, as a fresh install builds it (read-only use)."""
+    from mile_meta.kb import build_knowledge_base
+    from mile_meta.sources import DEFAULT_SOURCES
+
+    path = tmp_path_factory.mktemp("kb-default") / "default.sqlite"
+    build_knowledge_base(path, list(DEFAULT_SOURCES))
+    return path
+
+
 @pytest.fixture
 def writable_kb_path(corpus_kb_path: Path, tmp_path: Path) -> Path:
     """A private copy of the corpus knowledge base that a test may change."""

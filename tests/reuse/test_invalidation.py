@@ -111,9 +111,11 @@ def test_search_worker_reuses_between_candidates(credit_small: Dataset) -> None:
             timeout_seconds=120,
         )
     assert first.status == second.status == other.status == "ok"
-    assert first.value.reused_folds == 0 and second.value.reused_folds == 3
-    assert other.value.cached_folds == 3
-    assert second.value.fold_scores == first.value.fold_scores
+    # the worker replies with a CrossValidation (the result and its out-of-fold predictions)
+    first_result, second_result = first.value.result, second.value.result
+    assert first_result.reused_folds == 0 and second_result.reused_folds == 3
+    assert other.value.result.cached_folds == 3
+    assert second_result.fold_scores == first_result.fold_scores
 
 
 def test_cache_command_and_no_cache(
