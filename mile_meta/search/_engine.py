@@ -125,6 +125,7 @@ class Search:
         # how candidates run: one killable worker process by default (a parallel or Dask
         # executor plugs in here)
         self.executor = executor or CandidateRunner
+        self._custom_executor = executor is not None
         self._families: tuple[str, ...] = ()  # of the current run's space
 
     # -- public: validate, then run --------------------------------------------------------
@@ -215,6 +216,23 @@ class Search:
                 max_evaluations=settings.max_evaluations,
             )
 
+    def _executor(self, dataset: Dataset, worker: WorkerSettings) -> Executor:
+        """The executor the settings ask for: the one given to the search, else a Dask
+        cluster (``scheduler``), else ``jobs`` local workers, else one worker process."""
+        if self._custom_executor:
+            return self.executor(dataset, worker)
+        scheduler = getattr(self.settings, "scheduler", None)
+        jobs = getattr(self.settings, "jobs", 1)
+        if scheduler is not None:
+            from mile_meta.search._dask import DaskExecutor
+
+            return DaskExecutor(dataset, worker, scheduler=scheduler, jobs=jobs)
+        if jobs != 1:
+            from mile_meta.search._parallel import ParallelExecutor
+
+            return ParallelExecutor(dataset, worker, jobs=jobs)
+        return self.executor(dataset, worker)
+
     def _resolve_cv(self, n_rows: int, dataset: Dataset) -> int:
         if self.cv == "auto":
             folds = 5 if n_rows <= 1000 else 3
@@ -277,7 +295,7 @@ class Search:
         self._builder = FinalModelBuilder(
             self.constraints, cv, ensemble=self.ensemble, tune_decisions=self.tune_decisions
         )
-        with self.executor(dataset, settings) as runner:
+        with self._executor(dataset, settings) as runner:
             try:
                 context = SearchContext(
                     dataset=dataset,
@@ -306,6 +324,8 @@ class Search:
                 initial = self.initial_design.select(space, context)
                 if quick is not None and quick.pipeline_id not in {c.pipeline_id for c in initial}:
                     initial = (quick, *initial)
+                if getattr(runner, "slots", 1) > 1:
+                    self.optimizer.constant_liar = True  # type: ignore[attr-defined]
                 self.optimizer.start(space, context, initial)
                 self._families = space.families
                 emit("warm start" if initial else "optimizer")
@@ -444,13 +464,40 @@ class Search:
         n_initial: int,
         outcomes: dict[str, Outcome],
     ) -> str:
+        if getattr(runner, "slots", 1) > 1:  # several candidates at once (see _parallel)
+            from mile_meta.search._parallel import InFlight
+
+            with InFlight(runner) as flight:
+                return self._loop_body(
+                    runner, state, plan, metric, cv, seed, emit, n_initial, outcomes, flight
+                )
+        return self._loop_body(runner, state, plan, metric, cv, seed, emit, n_initial, outcomes)
+
+    def _loop_body(
+        self,
+        runner: Executor,
+        state: SearchState,
+        plan: StagePlan,
+        metric: Metric,
+        cv: int,
+        seed: int,
+        emit: Callable[..., None],
+        n_initial: int,
+        outcomes: dict[str, Outcome],
+        flight: Any = None,
+    ) -> str:
         repeats = 0
         asked = 0
         n_rows = plan.n_rows
         share = FamilyShare(metric.higher_is_better)
         families = len(self._families)
         capped: set[str] = set()
+        waiting: dict[str, list[Any]] = {}  # proposals of a candidate in flight: told when done
         while True:
+            if flight is not None:
+                flight.wait_for_slot()
+                if _all_failing(state):
+                    return "every candidate failed"
             if (
                 state.remaining() - reserve_seconds(state, cv, n_rows, self.ensemble)
                 < MIN_SLOT_SECONDS
@@ -467,6 +514,13 @@ class Search:
             asked += 1
             if asked == n_initial + 1:
                 emit("optimizer")
+            if flight is not None and proposal.candidate.pipeline_id in flight.running:
+                waiting.setdefault(proposal.candidate.pipeline_id, []).append(proposal)
+                repeats += 1
+                if repeats >= _MAX_REPEATS:
+                    state.notes.append(f"stopped: the last {repeats} proposals were all repeats")
+                    return "space exhausted"
+                continue
             known = outcomes.get(proposal.candidate.pipeline_id)
             if known is not None:  # proposed before: tell the same outcome, evaluate nothing
                 self.optimizer.tell(proposal, known)
@@ -493,19 +547,48 @@ class Search:
                     return "space exhausted"
                 continue
             repeats = 0
+            if flight is not None:
+                self._submit(
+                    flight, proposal, outcomes, share, waiting, state, plan, metric, cv, seed, emit
+                )
+                continue
             outcome = self._intensify(
                 runner, state, proposal.candidate, plan, metric, cv, seed, emit
             )
             outcomes[proposal.candidate.pipeline_id] = outcome
             self.optimizer.tell(proposal, outcome)
             share.record(family, outcome.stages)
-            if state.best is None and state.failures_in_a_row >= _MAX_FAILURES_IN_A_ROW:
-                common = _most_common_error(state.evaluations)
-                state.notes.append(
-                    f"stopped: the last {state.failures_in_a_row} candidates all failed and none "
-                    f"completed; the most common error: {common}"
-                )
+            if _all_failing(state):
                 return "every candidate failed"
+
+    def _submit(
+        self,
+        flight: Any,
+        proposal: Any,
+        outcomes: dict[str, Outcome],
+        share: FamilyShare,
+        waiting: dict[str, list[Any]],
+        state: SearchState,
+        plan: StagePlan,
+        metric: Metric,
+        cv: int,
+        seed: int,
+        emit: Callable[..., None],
+    ) -> None:
+        """Evaluate ``proposal`` in a thread of ``flight`` and tell the optimizer when done."""
+        key = proposal.candidate.pipeline_id
+
+        def work(runner: Executor) -> Outcome:
+            return self._intensify(runner, state, proposal.candidate, plan, metric, cv, seed, emit)
+
+        def done(outcome: Outcome) -> None:
+            outcomes[key] = outcome
+            self.optimizer.tell(proposal, outcome)
+            for later in waiting.pop(key, []):
+                self.optimizer.tell(later, outcome)
+            share.record(proposal.candidate.family, outcome.stages)
+
+        flight.submit(key, work, done)
 
     def _intensify(
         self,
@@ -700,6 +783,18 @@ def _terminate_as_interrupt() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def _all_failing(state: SearchState) -> bool:
+    """Nothing completed and the last few candidates all failed: say why and stop."""
+    if state.best is None and state.failures_in_a_row >= _MAX_FAILURES_IN_A_ROW:
+        common = _most_common_error(state.evaluations)
+        state.notes.append(
+            f"stopped: the last {state.failures_in_a_row} candidates all failed and none "
+            f"completed; the most common error: {common}"
+        )
+        return True
+    return False
 
 
 def _most_common_error(evaluations: Sequence[Evaluation]) -> str:

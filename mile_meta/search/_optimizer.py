@@ -69,7 +69,9 @@ class OptunaOptimizer(Optimizer):
                     multivariate=True,
                     group=True,
                     n_startup_trials=self.n_startup_trials,
-                    constant_liar=False,
+                    # with candidates in flight (jobs > 1), running trials count as bad ones
+                    # so parallel proposals spread out
+                    constant_liar=getattr(self, "constant_liar", False),
                 )
         self._study = optuna.create_study(
             direction="maximize" if context.metric.higher_is_better else "minimize",
