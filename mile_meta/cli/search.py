@@ -174,6 +174,19 @@ class _LiveProgress:
     is_flag=True,
     help="Keep one pipeline as the final model (no ensemble; implied by --interpretable).",
 )
+@click.option(
+    "--jobs",
+    default=1,
+    show_default=True,
+    type=int,
+    help="Candidates evaluated at once, each in its own process (-1: every core).",
+)
+@click.option(
+    "--scheduler",
+    default=None,
+    metavar="tcp://HOST:PORT",
+    help="Evaluate the candidates on this Dask cluster (the knowledge base stays here).",
+)
 @click.option("--no-prior", is_flag=True, help="Search without the knowledge base's prior.")
 @click.option("--no-record", is_flag=True, help="Do not record the runs in the knowledge base.")
 @exclude_dataset_option("exclude_datasets")
@@ -196,6 +209,8 @@ def command(
     out: Path | None,
     seed: int,
     no_ensemble: bool,
+    jobs: int,
+    scheduler: str | None,
     no_prior: bool,
     no_record: bool,
     exclude_datasets: tuple[str, ...],
@@ -220,8 +235,15 @@ def command(
     Example:
       mile-meta search corpora/examples/credit-g.csv --target class --budget 60s --out search-out
       mile-meta search data.csv --target y --budget 5m --interpretable --max-fit-time 10s
+      mile-meta search data.csv --target y --budget 5m --jobs -1
+      mile-meta search data.csv --target y --budget 5m --scheduler tcp://10.0.0.5:8786
     """
     from mile_meta.search._clock import command_clock_start, is_command_process
+
+    if jobs == 0 or jobs < -1:
+        raise click.UsageError(
+            f"--jobs {jobs}: pass 1, 2… candidates at once, or -1 for every core"
+        )
 
     clock_start = command_clock_start()  # the user's clock: from the command's start
     if is_command_process():  # not in a host process (a test runner, a notebook)
@@ -256,6 +278,8 @@ def command(
         use_prior=not no_prior,
         record=not no_record,
         clock_start=clock_start,
+        jobs=jobs,
+        scheduler=scheduler,
     )
     with _LiveProgress(seconds, enabled=not as_json) as progress:
         result = cruise_control(dataset, settings=settings, kb=kb_path, progress=progress)
