@@ -26,6 +26,7 @@ from mile_meta.evaluate import (
 )
 from mile_meta.metrics import Metric, resolve_metric
 from mile_meta.pipelines import PipelineSpec, build_pipeline, family_of
+from mile_meta.reuse._keys import chain_key
 
 __all__ = ["CrossValidation", "cross_validate", "predict_scores"]
 
@@ -130,8 +131,11 @@ def cross_validate(
     cached = 0
     for index, (train, test) in enumerate(folds):
         # the same key as evaluate_pipeline's, so the two share cached folds
-        key = FoldCache.key(
-            working.fingerprint, f"{cv}:{seed}:{index}:{len(y)}", spec.preprocessing
+        key = chain_key(
+            "search-fold",
+            working.fingerprint,
+            f"{cv}:{seed}:{index}:{len(y)}",
+            [step.to_dict() for step in spec.preprocessing],
         )
         entry = cache.get(key) if cache is not None else None
         try:
@@ -149,7 +153,11 @@ def cross_validate(
                     X_test = preprocessor.transform(X.iloc[test])
                     preprocessing_seconds = time.perf_counter() - begun
                     if cache is not None:
-                        cache.put(key, X_train, X_test, preprocessing_seconds)
+                        cache.put(
+                            key,
+                            (X_train, X_test, preprocessing_seconds),
+                            cost_seconds=preprocessing_seconds,
+                        )
                 begun = time.perf_counter()
                 estimator = clone(template.steps[-1][1]).fit(X_train, y.iloc[train])
                 fit_times.append(time.perf_counter() - begun + preprocessing_seconds)
