@@ -95,6 +95,10 @@ def _start_cluster(tmp: Path, n_workers: int = 2) -> Cluster:
         try:
             with Client(address, timeout="5s") as client:
                 client.wait_for_workers(n_workers, timeout=max(1.0, deadline - time.monotonic()))
+                # a running cluster has its libraries imported: warm the workers up as one is
+                from mile_meta.search._dask import _prepare_worker
+
+                client.run(_prepare_worker)
             return cluster
         except (OSError, TimeoutError) as error:
             if time.monotonic() > deadline:
