@@ -150,9 +150,9 @@ class _MileMetaEstimator(BaseEstimator):
         )
         result = cruise_control(frame, _TARGET, task_type=task_type, settings=settings, kb=kb)
         if result.estimator is None:
+            reason = result.most_common_error or "no candidate completed in time"
             raise RuntimeError(
-                f"no model within the budget of {self.budget}: {result.most_common_error()}; "
-                "give a larger budget"
+                f"no model within the budget of {self.budget}: {reason}; give a larger budget"
             )
         self.search_result_ = result
         self.model_ = result.estimator

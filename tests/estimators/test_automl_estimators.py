@@ -18,8 +18,9 @@ from sklearn.utils.estimator_checks import check_estimator
 
 from mile_meta import MileMetaClassifier, MileMetaRegressor
 
-# tiny searches: one or two candidates, no knowledge base
-TINY = {"budget": 4, "max_evaluations": 2, "use_prior": False, "record": False}
+# tiny searches: two candidates (max_evaluations ends them early), no knowledge base; the
+# budget is only a ceiling for a loaded CI machine
+TINY = {"budget": 10, "max_evaluations": 2, "use_prior": False, "record": False}
 
 
 def test_classifier_fits_predicts_and_explains() -> None:
@@ -80,25 +81,10 @@ def test_jobs_two_runs_candidates_in_parallel() -> None:
 
 # scikit-learn's checks that do not apply to a search under a wall-clock budget, and why
 SKIPPED_CHECKS = {
-    "check_fit2d_1sample": "a search needs rows to cross-validate: one row is refused",
-    "check_fit2d_1feature": "tiny synthetic data: the search may refuse it as too small",
-    "check_classifiers_one_label": "one class is refused with its own message",
-    "check_classifiers_one_label_sample_weights": "sample weights are not supported",
-    "check_sample_weight_equivalence_on_dense_data": "sample weights are not supported",
-    "check_sample_weight_equivalence_on_sparse_data": "sample weights are not supported",
-    "check_fit_idempotent": "a wall-clock budget: two fits may search differently",
-    "check_fit_check_is_fitted": "the search refits within its budget only",
-    "check_n_features_in_after_fitting": "messages differ for wrong widths",
-    "check_methods_subset_invariance": "ensembles of tuned pipelines: batch-size rounding",
-    "check_methods_sample_order_invariance": "ensembles of tuned pipelines: batch-size rounding",
-    "check_classifiers_train": "tiny synthetic sets below the search's minimum rows",
-    "check_regressors_train": "tiny synthetic sets below the search's minimum rows",
-    "check_supervised_y_2d": "column y is flattened with no warning",
-    "check_estimators_dtypes": "tiny synthetic sets below the search's minimum rows",
-    "check_dtype_object": "object columns are read as categories, not refused",
-    "check_classifiers_regression_target": "a float target is a classification of its values",
-    "check_estimators_empty_data_messages": "messages differ",
-    "check_requires_y_none": "messages differ",
+    "check_classifiers_train": "the decision threshold is tuned to the metric (balanced "
+    "accuracy), so predict is not the argmax of predict_proba by design",
+    "check_dtype_object": "object columns are read as categories (a dict in a cell fails "
+    "inside the search with its own message, not at input validation)",
 }
 
 
@@ -106,8 +92,8 @@ SKIPPED_CHECKS = {
 @pytest.mark.parametrize(
     "estimator",
     [
-        MileMetaClassifier(budget=2, max_evaluations=1, use_prior=False, ensemble=False),
-        MileMetaRegressor(budget=2, max_evaluations=1, use_prior=False, ensemble=False),
+        MileMetaClassifier(budget=6, max_evaluations=1, use_prior=False, ensemble=False),
+        MileMetaRegressor(budget=6, max_evaluations=1, use_prior=False, ensemble=False),
     ],
     ids=["classifier", "regressor"],
 )
