@@ -187,6 +187,11 @@ class _LiveProgress:
     metavar="tcp://HOST:PORT",
     help="Evaluate the candidates on this Dask cluster (the knowledge base stays here).",
 )
+@click.option(
+    "--resume",
+    is_flag=True,
+    help="Continue the search kept in --out (after Ctrl-C or a kill); nothing is evaluated twice.",
+)
 @click.option("--no-prior", is_flag=True, help="Search without the knowledge base's prior.")
 @click.option("--no-record", is_flag=True, help="Do not record the runs in the knowledge base.")
 @exclude_dataset_option("exclude_datasets")
@@ -211,6 +216,7 @@ def command(
     no_ensemble: bool,
     jobs: int,
     scheduler: str | None,
+    resume: bool,
     no_prior: bool,
     no_record: bool,
     exclude_datasets: tuple[str, ...],
@@ -236,10 +242,13 @@ def command(
       mile-meta search corpora/examples/credit-g.csv --target class --budget 60s --out search-out
       mile-meta search data.csv --target y --budget 5m --interpretable --max-fit-time 10s
       mile-meta search data.csv --target y --budget 5m --jobs -1
+      mile-meta search data.csv --target y --budget 5m --out run1 --resume
       mile-meta search data.csv --target y --budget 5m --scheduler tcp://10.0.0.5:8786
     """
     from mile_meta.search._clock import command_clock_start, is_command_process
 
+    if resume and out is None:
+        raise click.UsageError("--resume continues the search kept in a folder: pass its --out")
     if jobs == 0 or jobs < -1:
         raise click.UsageError(
             f"--jobs {jobs}: pass 1, 2… candidates at once, or -1 for every core"
@@ -280,6 +289,9 @@ def command(
         clock_start=clock_start,
         jobs=jobs,
         scheduler=scheduler,
+        # with --out the search keeps its study and evaluations there, so it can be resumed
+        resume_folder=str(out) if out is not None else None,
+        resume=resume,
     )
     with _LiveProgress(seconds, enabled=not as_json) as progress:
         result = cruise_control(dataset, settings=settings, kb=kb_path, progress=progress)

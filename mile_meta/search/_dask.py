@@ -38,8 +38,16 @@ _RUNNERS_LOCK = threading.Lock()
 def _prepare_worker() -> None:
     """Import what candidates need in the worker process, once: the killable processes it
     forks then start with it loaded (else each first task pays seconds of imports)."""
+    import multiprocessing
+
     from mile_meta.search._worker import preload_modules
 
+    # a worker under a nanny (the default `dask worker`) is a daemonic process, which
+    # multiprocessing forbids children; the candidates' processes are daemonic themselves
+    # and end with the worker (their pipe closes), so allow them
+    process = multiprocessing.current_process()
+    if process.daemon:
+        process._config["daemon"] = False  # type: ignore[attr-defined]
     preload_modules()
 
 
@@ -53,6 +61,7 @@ def _on_worker(
         where = get_worker().address
     except (ImportError, ValueError):
         where = "local"
+    _prepare_worker()  # once per process (cached), also when nobody warmed the worker up
     key = (id(dataset), settings)
     with _RUNNERS_LOCK:
         idle = _RUNNERS.setdefault(key, [])

@@ -126,6 +126,7 @@ class Search:
         # executor plugs in here)
         self.executor = executor or CandidateRunner
         self._custom_executor = executor is not None
+        self._journal: Any = None
         self._families: tuple[str, ...] = ()  # of the current run's space
 
     # -- public: validate, then run --------------------------------------------------------
@@ -215,6 +216,20 @@ class Search:
                 record=settings.record,
                 max_evaluations=settings.max_evaluations,
             )
+
+    def _open_journal(
+        self, state: SearchState, outcomes: dict[str, Outcome], metric: Metric
+    ) -> Any:
+        folder = getattr(self.settings, "resume_folder", None)
+        if folder is None:
+            return None
+        from mile_meta.search._resume import SearchJournal
+
+        journal = SearchJournal(folder, resume=self.settings.resume)
+        journal.restore(
+            state, outcomes, lambda score, than: _better(score, than, metric.higher_is_better)
+        )
+        return journal
 
     def _executor(self, dataset: Dataset, worker: WorkerSettings) -> Executor:
         """The executor the settings ask for: the one given to the search, else a Dask
@@ -311,12 +326,16 @@ class Search:
                     self.fidelity.rungs(len(dataset.frame), context), dataset, seed, cv
                 )
                 outcomes: dict[str, Outcome] = {}
+                self._journal = self._open_journal(state, outcomes, metric)
                 quick = self.initial_design.first(space, context)
-                if quick is not None:  # a model exists early, however short the budget
+                if quick is not None and quick.pipeline_id not in outcomes:
+                    # a model exists early, however short the budget
                     emit("quick start")
                     outcomes[quick.pipeline_id] = self._intensify(
                         runner, state, quick, plan, metric, cv, seed, emit
                     )
+                    if self._journal is not None:
+                        self._journal.outcome(quick.pipeline_id, outcomes[quick.pipeline_id])
                 emit("prior")
                 prior = self._prior(runner, state, kb, metric, exclude_datasets)
                 context = replace(context, prior=prior)
@@ -326,6 +345,9 @@ class Search:
                     initial = (quick, *initial)
                 if getattr(runner, "slots", 1) > 1:
                     self.optimizer.constant_liar = True  # type: ignore[attr-defined]
+                if self._journal is not None:  # the study in the folder (resumable)
+                    self.optimizer.storage = self._journal.storage_url  # type: ignore[attr-defined]
+                    self.optimizer.resume = self._journal.resume  # type: ignore[attr-defined]
                 self.optimizer.start(space, context, initial)
                 self._families = space.families
                 emit("warm start" if initial else "optimizer")
@@ -556,6 +578,8 @@ class Search:
                 runner, state, proposal.candidate, plan, metric, cv, seed, emit
             )
             outcomes[proposal.candidate.pipeline_id] = outcome
+            if self._journal is not None:
+                self._journal.outcome(proposal.candidate.pipeline_id, outcome)
             self.optimizer.tell(proposal, outcome)
             share.record(family, outcome.stages)
             if _all_failing(state):
@@ -583,6 +607,8 @@ class Search:
 
         def done(outcome: Outcome) -> None:
             outcomes[key] = outcome
+            if self._journal is not None:
+                self._journal.outcome(key, outcome)
             self.optimizer.tell(proposal, outcome)
             for later in waiting.pop(key, []):
                 self.optimizer.tell(later, outcome)
@@ -748,7 +774,10 @@ class Search:
                 duplicate = state.store.duplicate_of(predictions)
                 if duplicate is None:
                     state.store.add(len(state.evaluations) + 1, result.mean, predictions)
-            return record("ok", None, result, duplicate)
+            evaluation = record("ok", None, result, duplicate)
+            if rows is None and self._journal is not None:  # on all rows: resumable
+                self._journal.evaluation(evaluation, result, predictions)
+            return evaluation
         if reply.status == "timeout":
             capped = state.best is not None and timeout >= _CANDIDATE_SHARE * state.budget - 1e-9
             if capped and not limited_by_fit:

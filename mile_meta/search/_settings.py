@@ -50,6 +50,10 @@ class SearchSettings:
     jobs: int = 1
     # a Dask scheduler's address ("tcp://host:8786") or a ``distributed.Client`` (see _dask)
     scheduler: Any = None
+    # a folder keeping the optimizer's study and what was evaluated (see _resume); with
+    # ``resume`` the search continues from them
+    resume_folder: str | None = None
+    resume: bool = False
 
     def __post_init__(self) -> None:
         budget = self.budget_seconds
