@@ -575,9 +575,10 @@ def command_report(args: argparse.Namespace) -> None:
             continue
         cell["rank"] = _ranks(cell)
         summary = cell.groupby("method").agg(
-            mean_score=("test_score", "mean"),
+            mean_score=("test_score", "mean"),  # over the runs that returned a model
             mean_rank=("rank", "mean"),
             runs=("test_score", "size"),
+            no_model=("test_score", lambda scores: int(scores.isna().sum())),
         )
         print(f"### {budget} s — {cell['dataset'].nunique()} datasets\n")
         print(summary.sort_values("mean_rank").round(4).to_markdown())
