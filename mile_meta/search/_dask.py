@@ -110,10 +110,11 @@ class DaskExecutor(Executor):
             self.client = scheduler
         threads = sum(self.client.nthreads().values())
         if threads < 1:
-            self.close()
+            if self._own_client:
+                self.client.close(timeout=5)
             raise SearchError(
-                f"the Dask cluster at {self.client.scheduler.address} has no workers; "
-                "start some with `dask worker ADDRESS`"
+                f"the Dask cluster at {scheduler} has no workers; start some with "
+                "`dask worker ADDRESS`"
             )
         self.slots = threads if jobs in (1, -1) else jobs
         started = time.perf_counter()
