@@ -289,8 +289,10 @@ def command(
         clock_start=clock_start,
         jobs=jobs,
         scheduler=scheduler,
-        # with --out the search keeps its study and evaluations there, so it can be resumed
-        resume_folder=str(out) if out is not None else None,
+        # with --out the search keeps its study and evaluations there, so it can be resumed;
+        # not for budgets under 30 s, where the study's SQLite set-up (1-2 s on a busy machine)
+        # would take a large share of the time
+        resume_folder=str(out) if out is not None and (resume or seconds >= 30) else None,
         resume=resume,
     )
     with _LiveProgress(seconds, enabled=not as_json) as progress:
