@@ -45,7 +45,10 @@ def process_clock_start() -> float:
 def is_command_process() -> bool:
     """Whether this process is the ``mile-meta`` command (not a test runner or a notebook
     that calls the command's function)."""
-    return Path(sys.argv[0]).name in ("mile-meta", "mile-meta.exe", "__main__.py")
+    launched = Path(sys.argv[0])
+    if launched.name == "__main__.py":  # python -m mile_meta, not python -m pytest
+        return launched.parent.name == "mile_meta"
+    return launched.name in ("mile-meta", "mile-meta.exe")
 
 
 def command_clock_start() -> float:

@@ -201,7 +201,7 @@ def test_cli_search(module_kb: Path, tmp_path: Path) -> None:
             "--target",
             "class",
             "--budget",
-            "5s",
+            "10s",
             "--kb",
             str(module_kb),
             "--out",
@@ -214,7 +214,9 @@ def test_cli_search(module_kb: Path, tmp_path: Path) -> None:
     )
     assert answer.exit_code == 0, answer.output
     payload = json.loads(answer.output)
-    assert payload["best"]["score"] > 0.5 and payload["elapsed_seconds"] <= 5 * 1.05
+    # the search's share of the budget: 10 s less what the command keeps for its files
+    assert payload["best"]["score"] is not None, payload["notes"]
+    assert payload["best"]["score"] > 0.5 and payload["elapsed_seconds"] <= 10 * 1.05
     assert (out / "model.joblib").exists() and (out / "report.html").exists()
     refused = runner.invoke(
         main,
