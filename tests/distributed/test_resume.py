@@ -57,3 +57,19 @@ def test_without_resume_the_folder_starts_afresh(dataset, tmp_path: Path) -> Non
     result = autopilot_search(use_prior=False).run(dataset, _settings(tmp_path, False, 1))
     assert not any("resumed" in note for note in result.notes)
     assert SearchJournal(tmp_path, resume=True).records()  # rewritten by this search
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [(["--resume"], "--resume continues"), (["--jobs", "0"], "--jobs 0")],
+)
+def test_cli_flags_refuse_misuse(tmp_path: Path, flags: list[str], message: str) -> None:
+    from click.testing import CliRunner
+
+    from mile_meta.cli import main
+
+    data = tmp_path / "data.csv"
+    data.write_text("a,y\n1,0\n2,1\n")
+    answer = CliRunner().invoke(main, ["search", str(data), "--target", "y", *flags])
+    assert answer.exit_code == 2, answer.output
+    assert message in answer.output
