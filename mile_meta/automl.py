@@ -124,6 +124,8 @@ class _MileMetaEstimator(BaseEstimator):
         target = np.asarray(y)
         if target.ndim != 1:
             target = target.ravel()
+        if len(target) < 2:  # scikit-learn's wording, for code that checks it
+            raise ValueError(f"n_samples = {len(target)}: the search needs rows to cross-validate")
         task_type = self._task_type(target)
         frame = self._frame(X, reset=True)
         if len(frame) != len(target):
