@@ -15,7 +15,7 @@ import pandas as pd
 
 from mile_meta.errors import DataError
 
-__all__ = ["Dataset", "as_dataset", "dataset_from_frame", "load_dataset"]
+__all__ = ["Dataset", "as_dataset", "dataset_from_frame", "load_dataset", "read_table"]
 
 _TASK_TYPES = ("binary", "multiclass", "regression")
 
@@ -62,7 +62,9 @@ _DELIMITERS = ",;\t|"
 MIN_ROWS = 2
 
 
-def _read_table(path: Path, encoding: str | None = None) -> pd.DataFrame:
+def read_table(path: Path, encoding: str | None = None) -> pd.DataFrame:
+    """The frame of a CSV or Parquet file (encoding and delimiter detected), or a one-line
+    :class:`DataError` saying what is wrong with the file and how to fix it."""
     if not path.exists():
         raise DataError(
             f"{path} does not exist; pass the path of a CSV or Parquet file", usage=True
@@ -192,7 +194,7 @@ def load_dataset(
     task when ``task_type`` is not given.
     """
     resolved = Path(path).expanduser()
-    frame = _read_table(resolved, encoding)
+    frame = read_table(resolved, encoding)
     return dataset_from_frame(
         frame,
         target,

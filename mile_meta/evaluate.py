@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -82,6 +82,9 @@ class EvaluationResult:
     resized_fits: int = 0
     # preprocessing stages (impute+encode, scale, each feature step) reused, summed over folds
     reused_stages: int = 0
+    # with keep_predictions: every row's prediction by the fold model that did not see it
+    # (class probabilities in sorted class order, or regression values); never recorded
+    predictions: np.ndarray | None = field(default=None, repr=False, compare=False)
 
 
 class FoldCache(ReuseStore):
@@ -182,6 +185,33 @@ def _positive_scores(estimator: Any, X: Any) -> Any:
 
 # what each metric reads off a fitted model: class scores or plain predictions
 _SCORE_METRICS = ("area_under_roc_curve", "log_loss")
+
+
+def predict_scores(estimator: Any, X: Any, classes: np.ndarray) -> np.ndarray:
+    """Class probabilities of a fitted classifier, one column per entry of ``classes``.
+
+    Estimators without ``predict_proba`` give their decision function through a logistic
+    (binary) or softmax (multiclass) squashing: a ranking, not calibrated probabilities.
+    """
+    own = np.asarray(estimator.classes_)
+    scores: np.ndarray | None = None
+    if hasattr(estimator, "predict_proba"):
+        try:
+            scores = np.asarray(estimator.predict_proba(X), dtype=float)
+        except (AttributeError, NotImplementedError):
+            scores = None
+    if scores is None:
+        decision = np.asarray(estimator.decision_function(X), dtype=float)
+        if decision.ndim == 1:
+            positive = 1.0 / (1.0 + np.exp(-np.clip(decision, -50, 50)))
+            scores = np.column_stack([1.0 - positive, positive])
+        else:
+            shifted = np.exp(decision - decision.max(axis=1, keepdims=True))
+            scores = shifted / shifted.sum(axis=1, keepdims=True)
+    aligned = np.zeros((len(scores), len(classes)), dtype=np.float32)
+    positions = np.searchsorted(classes, own)
+    aligned[:, positions] = scores
+    return aligned
 
 
 def _prediction_kind(metric: Metric) -> str:
@@ -319,6 +349,7 @@ def evaluate_pipeline(
     record: bool = True,
     cache: ReuseStore | None = None,
     rows: np.ndarray | None = None,
+    keep_predictions: bool = False,
 ) -> EvaluationResult:
     """Cross-validate one pipeline on ``dataset`` and (with ``kb`` and ``record``) record it.
 
@@ -327,6 +358,9 @@ def evaluate_pipeline(
     preprocessed folds, fitted estimators, predictions — and keeps what this one computes;
     None fits every fold afresh. ``rows`` restricts the evaluation to a subsample (the
     fidelity schedule of the search); its results are recorded with ``train_size`` set.
+    ``keep_predictions`` also returns the out-of-fold predictions (``result.predictions``,
+    what the search's ensembles and tuned decisions are built from), taken from the same
+    fitted fold models through the reuse store.
     """
     started = time.perf_counter()
     spec = resolve_pipeline(pipeline, kb)
@@ -349,6 +383,9 @@ def evaluate_pipeline(
             f"{type(estimator).__name__} gives no probabilities; log_loss needs them"
         )
     kind = _prediction_kind(chosen)
+    if keep_predictions and cache is None:
+        # the out-of-fold predictions come from the fold models fitted for the score
+        cache = ReuseStore(None, max_memory_bytes=128 << 20)
     plan = None
     if cache is not None:
         plan = EvaluationPlan(
@@ -363,6 +400,11 @@ def evaluate_pipeline(
             ),
         )
     X, y = working.frame, working.target
+    classes = None if working.task_type == "regression" else np.unique(np.asarray(y))
+    predictions: np.ndarray | None = None
+    if keep_predictions:
+        shape = (len(y),) if classes is None else (len(y), len(classes))
+        predictions = np.zeros(shape, dtype=np.float32)
     scores: list[float] = []
     fit_times: list[float] = []
     cached = reused_folds = resized = reused_stages = 0
@@ -379,6 +421,8 @@ def evaluate_pipeline(
                 score = _score(
                     chosen, outcome.values, outcome.classes, y.iloc[test], has_proba=has_proba
                 )
+                if predictions is not None and plan is not None and cache is not None:
+                    predictions[test] = _out_of_fold(plan, cache, index, X, y, train, test, classes)
         except (MemoryError, MileMetaError):
             raise
         except Exception as error:  # the estimator's own words, on one line
@@ -412,10 +456,37 @@ def evaluate_pipeline(
         reused_folds=reused_folds,
         resized_fits=resized,
         reused_stages=reused_stages,
+        predictions=predictions,
     )
     if kb is not None and record:
         record_local_runs(kb, dataset, [result])
     return result
+
+
+def _out_of_fold(
+    plan: EvaluationPlan,
+    cache: ReuseStore,
+    fold: int,
+    X: Any,
+    y: Any,
+    train: np.ndarray,
+    test: np.ndarray,
+    classes: np.ndarray | None,
+) -> np.ndarray:
+    """The fold's test-row predictions for ``result.predictions`` (the fold model is reused)."""
+    if classes is None:
+        outcome = plan.run_fold(
+            cache, fold, X, y, train, test, kind="predict", predictor=_predictor("predict")
+        )
+        return np.asarray(outcome.values, dtype=np.float32)
+
+    def aligned(estimator: Any, X_test: Any) -> np.ndarray:
+        return predict_scores(estimator, X_test, classes)
+
+    outcome = plan.run_fold(
+        cache, fold, X, y, train, test, kind="aligned-scores", predictor=aligned
+    )
+    return np.asarray(outcome.values, dtype=np.float32)
 
 
 def _local_dataset_records(dataset: Dataset) -> list[Record]:

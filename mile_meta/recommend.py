@@ -22,7 +22,7 @@ from mile_meta.data import Dataset, as_dataset
 from mile_meta.errors import KnowledgeBaseError, MileMetaError
 from mile_meta.metalearners import Evidence
 from mile_meta.metrics import Metric, default_metric, resolve_metric
-from mile_meta.ranking import Recommendation, TargetSpread
+from mile_meta.ranking import RankedList, Recommendation, TargetSpread
 
 if TYPE_CHECKING:
     from mile_meta.evaluate import EvaluationResult
@@ -381,7 +381,7 @@ def recommend_from_metafeatures(
     )
 
 
-def _evidence_note(ranked: Any, task_type: str, metric: Metric, relative: bool) -> str:
+def _evidence_note(ranked: RankedList, task_type: str, metric: Metric, relative: bool) -> str:
     """How much evidence stands behind the ranking, in one sentence."""
     note = (
         f"{ranked.meta_learner} learned from {ranked.n_datasets} knowledge-base datasets x "

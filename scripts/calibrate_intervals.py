@@ -59,6 +59,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kb", required=True)
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--metrics", default=",".join(METRICS))
     args = parser.parse_args()
     from mile_meta.kb import KnowledgeBase
     from mile_meta.metalearners import KnowledgeBaseView
@@ -66,6 +67,8 @@ def main() -> None:
 
     with KnowledgeBase.open(args.kb, must_exist=True) as kb:
         for metric, (sources, every) in METRICS.items():
+            if metric not in args.metrics.split(","):
+                continue
             present = [s for s in sources if s in kb.source_names()]
             view = KnowledgeBaseView.from_kb(kb, metric, sources=present)
             view = view.with_pipelines_measured_on(MIN_DATASETS_PER_PIPELINE)

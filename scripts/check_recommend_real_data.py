@@ -216,6 +216,8 @@ def main() -> None:
     from benchmark_datasets import benchmark_names
 
     names = [n for n in benchmark_names() if args.only is None or n in args.only]
+    if args.only is not None:  # in the order given (the slow ones last, for instance)
+        names.sort(key=args.only.index)
     print(f"{len(names)} datasets; load {os.getloadavg()}", flush=True)
     results = []
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
@@ -227,6 +229,8 @@ def main() -> None:
                 print(f"{futures[future]}: FAILED {type(error).__name__}: {error}", flush=True)
                 continue
             results.append(result)
+            if args.json:  # after each dataset: an interrupted run keeps what it measured
+                Path(args.json).write_text(json.dumps(results, indent=1))
             print(
                 f"{result['name']}: top-1 {_fmt(result['top1'])} best-5 {_fmt(result['best5'])}"
                 f" HGB {_fmt(result['hgb'])} ({result['seconds']:.0f} s)",

@@ -116,10 +116,10 @@ def main() -> None:
         page = browser.new_page(viewport={"width": 1400, "height": 900})
         page.set_default_timeout(180_000)
 
-        def shot(name: str) -> None:
+        def shot(name: str, *, full_page: bool = True) -> None:
             page.wait_for_timeout(400)
             path = args.out / f"workbench-{name}.png"
-            page.screenshot(path=str(path), full_page=True)
+            page.screenshot(path=str(path), full_page=full_page)
             print(path)
 
         page.goto(url)
@@ -133,7 +133,9 @@ def main() -> None:
         page.click("nav button[data-tab=recommend]")
         page.locator("#recommendations tbody tr.rec").first.click()
         page.wait_for_selector("[data-testid=rec-details] .answers strong")
-        shot("recommend")
+        page.set_viewport_size({"width": 1400, "height": 1300})
+        shot("recommend", full_page=False)  # the expanded row and the next few, not all 25
+        page.set_viewport_size({"width": 1400, "height": 900})
         page.click("#recommendations th:has-text('fit time')")
         page.locator("[data-testid=evaluate-rec]").first.click()
         page.wait_for_selector("[data-testid=score]")

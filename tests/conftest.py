@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -10,6 +12,11 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 EXAMPLE_CSV = REPO / "corpora" / "examples" / "credit-g.csv"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # the reuse store and downloaded corpora go to a throwaway folder, not the user's cache
+    os.environ.setdefault("MILE_META_CACHE", tempfile.mkdtemp(prefix="mile-meta-test-cache-"))
 
 
 def shared_path(*parts: str) -> Path:

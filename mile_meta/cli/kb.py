@@ -34,7 +34,7 @@ def command() -> None:
     "--source",
     "sources",
     multiple=True,
-    help="Corpus to ingest (repeatable; default: oboe, lcdb, autosklearn).",
+    help="Corpus to ingest (repeatable; default: oboe, lcdb, autosklearn, defaults).",
 )
 @click.option(
     "--corpora",

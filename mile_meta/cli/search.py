@@ -13,11 +13,15 @@ import click
 from mile_meta.cli._common import (
     data_argument,
     echo_json,
-    ensure_default_knowledge_base,
+    encoding_option,
     exclude_dataset_option,
     json_option,
     kb_option,
+    load_data,
     metric_option,
+    open_knowledge_base,
+    recording_allowed,
+    stdout_console,
     target_option,
     task_option,
 )
@@ -67,7 +71,8 @@ def _check_writable(folder: Path) -> None:
         probe.unlink()
     except OSError as error:
         raise MileMetaError(
-            f"cannot write to --out {folder} ({error.strerror or error}); pass a writable folder"
+            f"cannot write to --out {folder} ({error.strerror or error}); pass a writable folder",
+            usage=True,
         ) from None
 
 
@@ -194,6 +199,20 @@ class _LiveProgress:
 )
 @click.option("--no-prior", is_flag=True, help="Search without the knowledge base's prior.")
 @click.option("--no-record", is_flag=True, help="Do not record the runs in the knowledge base.")
+@click.option(
+    "--no-local",
+    is_flag=True,
+    help="Read the prior from the corpora alone, ignoring the runs recorded on your own data.",
+)
+@click.option(
+    "--portfolio",
+    default=0,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="Add the first N configurations of the portfolios AutoGluon, FLAML and auto-sklearn 2.0 "
+    "ship to the warm start.",
+)
+@encoding_option
 @exclude_dataset_option("exclude_datasets")
 @kb_option
 @json_option
@@ -219,6 +238,9 @@ def command(
     resume: bool,
     no_prior: bool,
     no_record: bool,
+    no_local: bool,
+    portfolio: int,
+    encoding: str | None,
     exclude_datasets: tuple[str, ...],
     kb_path: Path | None,
     as_json: bool,
@@ -257,7 +279,6 @@ def command(
     clock_start = command_clock_start()  # the user's clock: from the command's start
     if is_command_process():  # not in a host process (a test runner, a notebook)
         _terminate_as_interrupt()
-    from mile_meta.data import load_dataset
     from mile_meta.search import SearchSettings, cruise_control, parse_duration, parse_pins
 
     seconds = parse_duration(budget)
@@ -265,11 +286,15 @@ def command(
     # budget too: held back from the search
     tail = min(0.25 * seconds, 0.3 + (0.2 if not no_record else 0.0) + (1.2 if out else 0.0))
     pinned = dict(parse_pins(pins))
-    dataset = load_dataset(data, target, task_type=task_type)
+    dataset = load_data(
+        data, target, task_type=task_type, metric=metric, encoding=encoding, quiet=as_json
+    )
     if out is not None:
         _check_writable(out)  # before the budget is spent, not after
-    if not no_prior or not no_record:
-        ensure_default_knowledge_base(kb_path)
+    record = not no_record
+    if not no_prior or record:
+        with open_knowledge_base(kb_path) as kb:
+            record = recording_allowed(kb, record)  # said before the budget is spent
     settings = SearchSettings.create(
         budget=max(1.0, seconds - tail),
         include=_names(include),
@@ -285,7 +310,9 @@ def command(
         seed=seed,
         cv=cv,
         use_prior=not no_prior,
-        record=not no_record,
+        record=record,
+        use_local=not no_local,
+        portfolio=portfolio,
         clock_start=clock_start,
         jobs=jobs,
         scheduler=scheduler,
@@ -312,10 +339,9 @@ def command(
 
 def _print_result(result: Any, written: dict[str, Path]) -> None:
     from rich import box
-    from rich.console import Console
     from rich.table import Table
 
-    console = Console()
+    console = stdout_console()
     best = result.best
     console.print(
         f"[bold]{result.preset}[/] on {result.dataset_name}: {len(result.evaluations)} evaluations "

@@ -14,7 +14,7 @@ Concurrency
     writer passes the revision it last saw; if another writer (a second browser tab) changed
     the session meanwhile, :class:`StaleSessionError` says so and nothing is written.
 
-The tables come from migration ``m0006_workflows``.
+The tables come from migration ``m0004_workflows``.
 """
 
 from __future__ import annotations

@@ -191,16 +191,7 @@ class QuestionContext:
     # -- knowledge-base look-ups ----------------------------------------------------------
     def dataset_rows(self, dataset_ids: Sequence[str]) -> dict[str, int]:
         """Rows of each knowledge-base dataset (its record, else its NumberOfInstances)."""
-        if not dataset_ids:
-            return {}
-        marks = ",".join("?" * len(dataset_ids))
-        rows = self.kb.db.execute(
-            "SELECT d.dataset_id, coalesce(d.n_rows, (SELECT max(q.value) FROM qualities q"
-            " WHERE q.dataset_id = d.dataset_id AND q.name = 'NumberOfInstances'))"
-            f" FROM datasets d WHERE d.dataset_id IN ({marks})",
-            list(dataset_ids),
-        ).fetchall()
-        return {key: int(value) for key, value in rows if value is not None}
+        return self.kb.dataset_rows(list(dataset_ids))
 
     def evaluations(self, metric: str) -> pd.DataFrame:
         """``kb.evaluations_frame(metric)`` with each row's source and pipeline family.

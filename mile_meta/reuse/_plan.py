@@ -22,7 +22,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from sklearn.base import clone
@@ -141,7 +141,8 @@ class _ScaleStage(_Stage):
         if data.numeric is None:  # no numeric columns: the fused step has no scaler either
             return data
         started = time.perf_counter()
-        start, stop, order = data.numeric
+        start, stop, layout = data.numeric
+        order: Literal["C", "F"] = "F" if layout == "F" else "C"
         scaler = self.make_scaler()
         # laid out like the imputer's output inside the fused step: same sums, same bits
         scaled_train = scaler.fit_transform(np.array(data.train[:, start:stop], order=order))
@@ -254,9 +255,7 @@ class EvaluationPlan:
         stored = store.get(predictions_key)
         if stored is not None:
             values, classes, fit_seconds = stored
-            return FoldOutcome(
-                values, classes, fit_seconds, "predictions", True, len(self.stages)
-            )
+            return FoldOutcome(values, classes, fit_seconds, "predictions", True, len(self.stages))
         y_train = y.iloc[train]
         model_entry = store.get(model_key)
         data, reused_stages = self._preprocess(store, keys, X, y_train, train, test)

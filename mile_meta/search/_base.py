@@ -46,6 +46,7 @@ class SearchContext:
     constraints: Constraints = field(default_factory=Constraints)
     prior: Prior | None = None
     kb: Any = None  # the open KnowledgeBase, when there is one
+    portfolio: int = 0  # shipped portfolio configurations the warm start may add
 
     @property
     def task_type(self) -> str:

@@ -321,6 +321,7 @@ class Search:
                     constraints=self.constraints,
                     prior=None,
                     kb=kb,
+                    portfolio=self.settings.portfolio,
                 )
                 plan = StagePlan.build(
                     self.fidelity.rungs(len(dataset.frame), context), dataset, seed, cv
@@ -433,6 +434,7 @@ class Search:
                 metric.name,
                 tuple(exclude_datasets),
                 meta_feature_seconds=min(1.0, 0.02 * state.budget),
+                use_local=self.settings.use_local,
             ),
             timeout_seconds=limit,
         )

@@ -3,7 +3,9 @@
 ``WarmStartDesign`` takes the meta-learner's top recommendations (a few per family, so one
 family cannot fill the design, the cheapest of the near-best of each) and, for each family of the space the knowledge base knows
 nothing about, that family's default configuration, so the prior's blind spots cost one
-evaluation each. ``DefaultDesign`` starts from every estimator's defaults; ``NoInitialDesign``
+evaluation each; with ``context.portfolio`` it also takes the first configurations of the
+portfolios AutoML tools ship (:func:`mile_meta.sources.portfolios.portfolio_configurations`).
+``DefaultDesign`` starts from every estimator's defaults; ``NoInitialDesign``
 leaves everything to the optimizer (the cold baselines).
 """
 
@@ -162,4 +164,24 @@ class WarmStartDesign(InitialDesign):
         interleaved = [
             c for pair in zip_longest(recommended, unseen) for c in pair if c is not None
         ]
-        return interleaved
+        return [*interleaved, *self._portfolio(space, context)]
+
+    @staticmethod
+    def _portfolio(space: SearchSpace, context: SearchContext) -> list[Candidate]:
+        """The first ``context.portfolio`` shipped portfolio configurations the space admits."""
+        if context.portfolio <= 0:
+            return []
+        from mile_meta.sources.portfolios import portfolio_candidates
+
+        meta_features = context.prior.meta_features if context.prior is not None else None
+        chosen: list[Candidate] = []
+        for item in portfolio_candidates(context.task_type, meta_features, context.kb):
+            candidate = Candidate(item.spec, f"portfolio: {item.describe()}", "warm_start")
+            if not admits(space, candidate, context.constraints):
+                continue
+            chosen.append(
+                Candidate(item.spec, candidate.reason, "warm_start", space.config_of(item.spec))
+            )
+            if len(chosen) >= context.portfolio:
+                break
+        return chosen

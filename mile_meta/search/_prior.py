@@ -77,9 +77,12 @@ def load_prior(
     exclude_datasets: Sequence[str | int] = (),
     evidence_per_pipeline: int = 5,
     meta_feature_seconds: float = 1.0,
+    use_local: bool = True,
 ) -> tuple[Prior | None, str]:
-    """The prior for ``dataset`` and a one-line note of what was used (or why there is none)."""
+    """The prior for ``dataset`` and a one-line note of what was used (or why there is none);
+    ``use_local`` False ranks from the corpora alone."""
     from mile_meta.metafeatures import compute_metafeatures
+    from mile_meta.ranking import TargetSpread
     from mile_meta.recommend import recommend_from_metafeatures
 
     started = time.perf_counter()
@@ -105,6 +108,11 @@ def load_prior(
                 exclude_datasets=excluded,
                 dataset_name=dataset.name,
                 evidence_per_pipeline=evidence_per_pipeline,
+                use_local=use_local,
+                # regression scores in the user's own units
+                target_spread=TargetSpread.of(dataset.target)
+                if dataset.task_type == "regression"
+                else None,
             )
         except MileMetaError as error:
             failures.append(str(error))

@@ -28,7 +28,11 @@ class SearchSettings:
     ``cv`` folds or ``"auto"``; ``ensemble`` lets the final model combine pipelines;
     ``tune_decisions`` tunes the decision threshold or class weights to the metric;
     ``use_prior``/``record`` read the prior from / write the runs to the knowledge base;
-    ``exclude_datasets`` are knowledge-base datasets the prior must not use;
+    ``exclude_datasets`` are knowledge-base datasets the prior must not use; ``use_local``
+    False ranks from the corpora alone (the user's recorded runs left out, ``--no-local``);
+    ``portfolio`` adds that many configurations of the portfolios AutoML tools ship
+    (AutoGluon, FLAML, auto-sklearn 2.0) to the warm start (0: none, the default until a
+    benchmark says otherwise);
     ``max_evaluations`` stops earlier; ``clock_start`` (a ``time.perf_counter()`` value) is
     when the user's clock started (None: when the search starts); ``jobs`` candidates at once
     (-1: every core), each in a worker process of its own; ``scheduler`` sends them to a
@@ -45,6 +49,8 @@ class SearchSettings:
     use_prior: bool = True
     record: bool = True
     exclude_datasets: tuple[str | int, ...] = ()
+    use_local: bool = True
+    portfolio: int = 0
     max_evaluations: int | None = None
     clock_start: float | None = None
     jobs: int = 1
@@ -64,6 +70,8 @@ class SearchSettings:
                 f"a budget of {budget:,.0f} s is over the limit of "
                 f"{MAX_BUDGET_SECONDS / 86400:.0f} days; pass a shorter --budget"
             )
+        if self.portfolio < 0:
+            raise SearchError(f"portfolio must be 0 or more, got {self.portfolio}", usage=True)
         if self.max_evaluations is not None and self.max_evaluations < 1:
             raise SearchError(f"max_evaluations must be at least 1, got {self.max_evaluations}")
         if not isinstance(self.jobs, int) or (self.jobs < 1 and self.jobs != -1):

@@ -229,9 +229,10 @@ def _check_pinned_values(space: SearchSpace) -> None:
         spec = space.spec_for(estimator, space.estimator(estimator).defaults())
         try:
             pipeline = build_pipeline(spec, random_state=0)
-            validate = getattr(pipeline.steps[-1][1], "_validate_params", None)
-            if validate is not None:
-                validate()
+            model = pipeline.steps[-1][1]
+            # LightGBM inherits _validate_params from scikit-learn but declares no constraints
+            if hasattr(model, "_parameter_constraints"):
+                model._validate_params()
         except Exception as error:  # an invalid pin: say which and why, in one line
             first = str(error).splitlines()[0] if str(error) else type(error).__name__
             raise SearchError(f"the pins for {estimator} are not valid ({first})") from None
@@ -279,7 +280,8 @@ def constrained_space(task_type: str, constraints: Constraints) -> tuple[SearchS
             else f"the families for {task_type} are {', '.join(sorted({s.family for s in every}))}"
         )
         raise SearchError(
-            f"no estimator satisfies {' and '.join(asked)}; {hint}: relax one constraint"
+            f"no estimator satisfies {' and '.join(asked)}; {hint}: relax one constraint",
+            usage=True,
         )
     cuts = []
     kept_names = {s.estimator for s in kept}

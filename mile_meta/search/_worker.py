@@ -81,6 +81,7 @@ class PriorTask:
     metric: str
     exclude_datasets: tuple[str | int, ...]
     meta_feature_seconds: float
+    use_local: bool = True
 
 
 @dataclass(frozen=True)
@@ -149,6 +150,7 @@ def _run_task(task: Any, dataset: Dataset, cache: Any) -> Any:
                 task.metric,
                 exclude_datasets=task.exclude_datasets,
                 meta_feature_seconds=task.meta_feature_seconds,
+                use_local=task.use_local,
             )
     raise TypeError(f"unknown task {type(task).__name__}")
 

@@ -20,12 +20,18 @@ __all__ = [
     "snapshot_writers",
 ]
 
-DEFAULT_SOURCES = ("oboe", "lcdb", "autosklearn")
+DEFAULT_SOURCES = (
+    "oboe",
+    "lcdb",
+    "autosklearn",
+    "defaults",
+)
 
 
 def available_sources() -> dict[str, type[Source]]:
     """Offline corpus sources by name (imported lazily: each pulls in its translator)."""
     from mile_meta.sources.autosklearn import AutoSklearnSource
+    from mile_meta.sources.defaults import DefaultsSource
     from mile_meta.sources.lcdb import LcdbSource
     from mile_meta.sources.oboe import OboeSource
 
@@ -33,6 +39,7 @@ def available_sources() -> dict[str, type[Source]]:
         "oboe": OboeSource,
         "lcdb": LcdbSource,
         "autosklearn": AutoSklearnSource,
+        "defaults": DefaultsSource,
         **portfolio_sources(),
     }
 

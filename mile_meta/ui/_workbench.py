@@ -244,14 +244,14 @@ class Workbench:
 
     def open_path(self, path: str | Path, *, data_id: str | None = None) -> dict[str, Any]:
         """Read a CSV/Parquet file and describe its columns (with a suggested target)."""
-        from mile_meta.data import _read_table
+        from mile_meta.data import read_table
 
         resolved = Path(path).expanduser()
         if not resolved.is_absolute():
             raise WorkbenchError(
                 f"{path!r} is not an absolute path; give the full path of the file"
             )
-        frame = _read_table(resolved)
+        frame = read_table(resolved)
         if frame.shape[1] < 2:
             raise DataError(
                 f"{resolved.name} has {frame.shape[1]} column; a dataset needs features and a "
@@ -562,11 +562,12 @@ class Workbench:
         from mile_meta.ui._forms import FormError, spec_from_form
 
         try:
-            spec = spec_from_form(steps)
+            spec, notes = spec_from_form(steps)
         except FormError as error:
             return {"ok": False, "errors": error.errors}
         return {
             "ok": True,
+            "notes": notes,
             "spec": spec.to_dict(),
             "pipeline_id": spec.pipeline_id,
             "description": spec.describe(),
@@ -588,7 +589,7 @@ class Workbench:
         from mile_meta.ui._forms import FormError, spec_from_form
 
         try:
-            spec = spec_from_form(steps)
+            spec, _ = spec_from_form(steps)
         except FormError as error:
             raise WorkbenchError(
                 "invalid pipeline: " + "; ".join(f"{k}: {v}" for k, v in error.errors.items())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
@@ -69,7 +70,7 @@ def test_table_is_ordered_by_the_score_it_shows(corpus_kb_path: Path) -> None:
     payload = json.loads(result.output)
     # the order is by the expected best of the first k: that column only improves
     so_far = [r["expected_best_so_far"] for r in payload["recommendations"]]
-    assert all(b >= a - 1e-12 for a, b in zip(so_far, so_far[1:], strict=False))
+    assert all(b >= a - 1e-12 for a, b in itertools.pairwise(so_far))
     first = payload["recommendations"][0]
     assert so_far[0] == first["predicted_score"]  # the first pick alone
     assert payload["order"].startswith("in the order to try them")

@@ -1,8 +1,7 @@
 """The battery against the HTTP service (issue 18 items 2 and 6): hostile uploads and JSON.
 
 Every request must get a typed answer: 200, or a 4xx whose ``detail`` is one line and shows
-no server path; never a 5xx; the knowledge base unchanged. Cases that fail because of
-``mile_meta/service.py`` itself are marked xfail: the package branch hardens the service.
+no server path; never a 5xx; the knowledge base unchanged.
 """
 
 from __future__ import annotations
@@ -20,7 +19,6 @@ from robust_inputs import FileCase, generated_files, named_cases
 fastapi = pytest.importorskip("fastapi")
 from fastapi.testclient import TestClient  # noqa: E402
 
-SERVICE_FIX = "fixed by the package branch"
 GENERATED_EXAMPLES = 12
 
 
@@ -67,7 +65,7 @@ def test_named_uploads(endpoint: str, case: FileCase, client: TestClient, batter
     if response.status_code >= 500 or (
         response.status_code >= 400 and tempfile.gettempdir() in response.text
     ):
-        pytest.xfail(f"{SERVICE_FIX}: {response.status_code} {response.text[:200]}")
+        pytest.fail(f"{response.status_code} {response.text[:200]}")
     _check(response, battery_kb, before)
     if case.codes == (0,):
         assert response.status_code == 200, response.text
@@ -129,7 +127,7 @@ def test_hostile_requests(
     )
     accepted_nonsense = name in {"nan-metafeatures", "infinite-metafeatures", "negative-count"}
     if bad or (accepted_nonsense and response.status_code == 200):
-        pytest.xfail(f"{SERVICE_FIX}: {response.status_code} {response.text[:200]}")
+        pytest.fail(f"{response.status_code} {response.text[:200]}")
     _check(response, battery_kb, before)
     assert 400 <= response.status_code < 500
 
@@ -154,7 +152,7 @@ def test_generated_uploads(client: TestClient, battery_kb: Path) -> None:
 
     run()
     if failures:
-        pytest.xfail(f"{SERVICE_FIX}: {len(failures)} 5xx, e.g. {failures[0]}")
+        pytest.fail(f"{len(failures)} 5xx, e.g. {failures[0]}")
 
 
 _JSON = st.recursive(
@@ -201,4 +199,4 @@ def test_generated_json(client: TestClient, battery_kb: Path) -> None:
 
     run()
     if failures:
-        pytest.xfail(f"{SERVICE_FIX}: {len(failures)} 5xx, e.g. {failures[0]}")
+        pytest.fail(f"{len(failures)} 5xx, e.g. {failures[0]}")

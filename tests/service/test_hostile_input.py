@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import json
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+from _server import running_server
 
 META = {"NumberOfInstances": 1000.0, "NumberOfFeatures": 21.0, "NumberOfClasses": 2.0}
 GOOD_CSV = b"a,b,y\n" + b"".join(f"{i},{i % 7},{i % 2}\n".encode() for i in range(60))
@@ -142,21 +144,32 @@ def test_hostile_request_gets_one_line_4xx(
 
 
 def _assert_no_server_paths(text: str) -> None:
-    for path in (tempfile.gettempdir(), str(Path.home()), "/work/", "site-packages"):
+    for path in (tempfile.gettempdir(), str(Path.home()), "/work/", "site-packages", "server-tmp"):
         assert path not in text, f"{path} leaked: {text[:300]}"
     assert "mile-meta-upload-" not in text
 
 
-def test_uploads_leave_no_temporary_files(server: str) -> None:
-    before = set(Path(tempfile.gettempdir()).glob("mile-meta-upload-*"))
-    for content in (b"", b"a,b\n", GOOD_CSV):
+@pytest.fixture(scope="module")
+def server_temporary(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The server's own temporary folder: uploads land there and nowhere else."""
+    return tmp_path_factory.mktemp("server-tmp")
+
+
+@pytest.fixture(scope="module")
+def server(corpus_kb_path: Path, server_temporary: Path) -> Iterator[str]:
+    with running_server(corpus_kb_path, server_temporary) as base:
+        yield base
+
+
+def test_uploads_leave_no_temporary_files(server: str, server_temporary: Path) -> None:
+    for content in (b"", b"a,b\n", GOOD_CSV, bytes(range(256)) * 10):
         httpx.post(
             f"{server}/recommend",
             files={"file": ("x.csv" * 50, content)},
             data={"target": "nope"},
             timeout=120,
         )
-    assert set(Path(tempfile.gettempdir()).glob("mile-meta-upload-*")) == before
+    assert not list(server_temporary.glob("mile-meta-upload-*"))
 
 
 def test_every_response_is_free_of_server_paths(server: str) -> None:

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+from _server import running_server
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "corpora" / "examples" / "credit-g.csv"
 META = {"NumberOfInstances": 1000.0, "NumberOfFeatures": 21.0, "NumberOfClasses": 2.0}
+
+
+@pytest.fixture(scope="module")
+def server(corpus_kb_path: Path) -> Iterator[str]:
+    with running_server(corpus_kb_path) as base:
+        yield base
 
 
 def test_health_version_and_docs(server: str) -> None:

@@ -148,7 +148,7 @@ def test_csv_to_recommendation_edit_compare_and_search(server: str, browser: Any
     assert "similar dataset" in page.inner_text("[data-testid=rec-details]")
     # evaluate the recommendation as it is: the result sits beside its prediction
     first.locator("[data-testid=evaluate-rec]").click()
-    page.wait_for_selector("[data-testid=score]", timeout=120_000)
+    _until(page, "document.querySelector('[data-testid=score]') !== null")
     assert "Predicted" in page.inner_text("[data-testid=vs-prediction]")
     # an invalid value is refused with the reason, a valid one is evaluated as a new version
     numeric = page.locator("#editor fieldset").last.locator("input[inputmode=decimal]").first

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 from workbench_helpers import EXAMPLE_CSV, open_session, upload_example, wait_for_job
+
+pytest.importorskip("fastapi", reason="the workbench needs the ui extra: pip install -e '.[ui]'")
+pytest.importorskip("plotly", reason="the workbench needs the ui extra: pip install -e '.[ui]'")
+
 
 NAIVE_BAYES = [
     {
@@ -16,6 +22,19 @@ NAIVE_BAYES = [
     },
     {"component": "GaussianNB", "params": {}},
 ]
+
+
+@pytest.fixture
+def client(writable_kb_path: Path, tmp_path: Path) -> Iterator[Any]:
+    """A test client of a workbench on a copy of the corpus knowledge base."""
+    from fastapi.testclient import TestClient
+
+    from mile_meta.ui import create_app
+
+    app = create_app(writable_kb_path, data_dir=tmp_path / "data", max_upload_bytes=2_000_000)
+    with TestClient(app, base_url="http://127.0.0.1") as test_client:
+        yield test_client
+    app.state.workbench.close()
 
 
 def _kb_counts(path: Path) -> tuple[str, int, int]:
@@ -80,12 +99,21 @@ def test_form_is_generated_from_the_space_and_refuses_invalid_values(client: Any
         },
     ]
     checked = client.post("/api/validate", json={"steps": steps}).json()
-    assert not checked["ok"]
-    assert "must lie in [0.05, 1]" in checked["errors"]["1:RandomForestClassifier.max_features"]
-    assert "whole number" in checked["errors"]["1:RandomForestClassifier.min_samples_leaf"]
+    assert not checked["ok"]  # scikit-learn's own check refuses, with its reason
+    assert "Got 2.5" in checked["errors"]["1:RandomForestClassifier.max_features"]
+    # a value scikit-learn accepts outside the space's range is kept, with a note
+    steps[1]["params"] = {"max_features": "1.0", "min_samples_split": "0.01"}
+    noted = client.post("/api/validate", json={"steps": steps}).json()
+    assert (
+        noted["ok"] and "fraction" in noted["notes"]["1:RandomForestClassifier.min_samples_split"]
+    )
+    # where scikit-learn does not check (the preprocessor, LightGBM) the space decides
+    strict = [{"component": "TabularPreprocessor", "params": {"scaling": '"log"'}}, steps[1]]
+    refused_choice = client.post("/api/validate", json={"steps": strict}).json()["errors"]
+    assert "must be one of" in refused_choice["0:TabularPreprocessor.scaling"]
     steps[1]["params"] = {"criterion": '"log"'}
     reason = client.post("/api/validate", json={"steps": steps}).json()["errors"]
-    assert "must be one of" in reason["1:RandomForestClassifier.criterion"]
+    assert "Got 'log'" in reason["1:RandomForestClassifier.criterion"]
     refused = client.post(
         f"/api/sessions/{session_id}/evaluate", json={"steps": steps, "expected_revision": 0}
     )

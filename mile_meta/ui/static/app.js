@@ -304,12 +304,17 @@ function formSteps() {
 }
 async function validateForm() {
   const result = await api("/api/validate", { body: { steps: formSteps() } });
-  document.querySelectorAll("#editor .error").forEach((node) => { node.textContent = ""; });
+  document.querySelectorAll("#editor .error, #editor .warn").forEach((node) => { node.textContent = ""; node.className = "error"; });
   document.querySelectorAll("#editor .invalid").forEach((node) => node.classList.remove("invalid"));
   const status = $("form-status");
   if (result.ok) {
     status.className = "ok";
     status.textContent = `valid: ${result.description}`;
+    for (const [key, note] of Object.entries(result.notes || {})) {
+      const match = key.match(/^(\d+):[^.]+\.(.+)$/);
+      const slot = match && $(`f-${match[1]}-${match[2]}-error`);
+      if (slot) { slot.className = "warn"; slot.textContent = `accepted, ${note}`; }
+    }
     $("spec-json").value = JSON.stringify(result.spec, null, 1);
     return result;
   }

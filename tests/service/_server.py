@@ -1,7 +1,13 @@
-"""A real ``mile-meta serve`` process on loopback, shared by the service tests."""
+"""A real ``mile-meta serve`` process on loopback for the service tests.
+
+A helper module, not a conftest.py: several test folders import ``conftest`` by name, and
+another conftest module here would shadow theirs.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import socket
 import subprocess
 import sys
@@ -19,9 +25,13 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def server(corpus_kb_path: Path) -> Iterator[str]:
-    """``mile-meta serve`` in a subprocess (1 MB upload limit), stopped after the session."""
+@contextlib.contextmanager
+def running_server(corpus_kb_path: Path, temporary: Path | None = None) -> Iterator[str]:
+    """``mile-meta serve`` in a subprocess (1 MB upload limit); yields its base URL.
+
+    ``temporary`` becomes the server's temporary folder (``TMPDIR``), so a test can see
+    exactly which files the server left there.
+    """
     port = _free_port()
     process = subprocess.Popen(
         [
@@ -38,6 +48,7 @@ def server(corpus_kb_path: Path) -> Iterator[str]:
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
+        env={**os.environ, **({"TMPDIR": str(temporary)} if temporary else {})},
     )
     base = f"http://127.0.0.1:{port}"
     try:
