@@ -162,6 +162,8 @@ class _MileMetaEstimator(BaseEstimator):
 
     def _knowledge_base(self) -> tuple[Any, bool]:
         """The knowledge base to use and whether the prior can be read from it."""
+        if not self.use_prior and not self.record:
+            return None, False  # nothing to read or write: leave the knowledge base closed
         if self.kb is not None:
             return self.kb, self.use_prior
         from mile_meta.config import default_kb_path
