@@ -180,6 +180,24 @@ class _LiveProgress:
     is_flag=True,
     help="Keep one pipeline as the final model (no ensemble; implied by --interpretable).",
 )
+@click.option(
+    "--jobs",
+    default=1,
+    show_default=True,
+    type=int,
+    help="Candidates evaluated at once, each in its own process (-1: every core).",
+)
+@click.option(
+    "--scheduler",
+    default=None,
+    metavar="tcp://HOST:PORT",
+    help="Evaluate the candidates on this Dask cluster (the knowledge base stays here).",
+)
+@click.option(
+    "--resume",
+    is_flag=True,
+    help="Continue the search kept in --out (after Ctrl-C or a kill); nothing is evaluated twice.",
+)
 @click.option("--no-prior", is_flag=True, help="Search without the knowledge base's prior.")
 @click.option("--no-record", is_flag=True, help="Do not record the runs in the knowledge base.")
 @click.option(
@@ -216,6 +234,9 @@ def command(
     out: Path | None,
     seed: int,
     no_ensemble: bool,
+    jobs: int,
+    scheduler: str | None,
+    resume: bool,
     no_prior: bool,
     no_record: bool,
     no_local: bool,
@@ -243,8 +264,18 @@ def command(
     Example:
       mile-meta search corpora/examples/credit-g.csv --target class --budget 60s --out search-out
       mile-meta search data.csv --target y --budget 5m --interpretable --max-fit-time 10s
+      mile-meta search data.csv --target y --budget 5m --jobs -1
+      mile-meta search data.csv --target y --budget 5m --out run1 --resume
+      mile-meta search data.csv --target y --budget 5m --scheduler tcp://10.0.0.5:8786
     """
     from mile_meta.search._clock import command_clock_start, is_command_process
+
+    if resume and out is None:
+        raise click.UsageError("--resume continues the search kept in a folder: pass its --out")
+    if jobs == 0 or jobs < -1:
+        raise click.UsageError(
+            f"--jobs {jobs}: pass 1, 2… candidates at once, or -1 for every core"
+        )
 
     clock_start = command_clock_start()  # the user's clock: from the command's start
     if is_command_process():  # not in a host process (a test runner, a notebook)
@@ -290,6 +321,13 @@ def command(
         use_local=not no_local,
         portfolio=portfolio,
         clock_start=clock_start,
+        jobs=jobs,
+        scheduler=scheduler,
+        # with --out the search keeps its study and evaluations there, so it can be resumed;
+        # not for budgets under 30 s, where the study's SQLite set-up (1-2 s on a busy machine)
+        # would take a large share of the time
+        resume_folder=str(out) if out is not None and (resume or seconds >= 30) else None,
+        resume=resume,
     )
     with _LiveProgress(seconds, enabled=not as_json) as progress:
         result = cruise_control(dataset, settings=settings, kb=kb_path, progress=progress)

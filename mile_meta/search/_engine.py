@@ -125,6 +125,8 @@ class Search:
         # how candidates run: one killable worker process by default (a parallel or Dask
         # executor plugs in here)
         self.executor = executor or CandidateRunner
+        self._custom_executor = executor is not None
+        self._journal: Any = None
         self._families: tuple[str, ...] = ()  # of the current run's space
 
     # -- public: validate, then run --------------------------------------------------------
@@ -215,6 +217,37 @@ class Search:
                 max_evaluations=settings.max_evaluations,
             )
 
+    def _open_journal(
+        self, state: SearchState, outcomes: dict[str, Outcome], metric: Metric
+    ) -> Any:
+        folder = getattr(self.settings, "resume_folder", None)
+        if folder is None:
+            return None
+        from mile_meta.search._resume import SearchJournal
+
+        journal = SearchJournal(folder, resume=self.settings.resume)
+        journal.restore(
+            state, outcomes, lambda score, than: _better(score, than, metric.higher_is_better)
+        )
+        return journal
+
+    def _executor(self, dataset: Dataset, worker: WorkerSettings) -> Executor:
+        """The executor the settings ask for: the one given to the search, else a Dask
+        cluster (``scheduler``), else ``jobs`` local workers, else one worker process."""
+        if self._custom_executor:
+            return self.executor(dataset, worker)
+        scheduler = getattr(self.settings, "scheduler", None)
+        jobs = getattr(self.settings, "jobs", 1)
+        if scheduler is not None:
+            from mile_meta.search._dask import DaskExecutor
+
+            return DaskExecutor(dataset, worker, scheduler=scheduler, jobs=jobs)
+        if jobs != 1:
+            from mile_meta.search._parallel import ParallelExecutor
+
+            return ParallelExecutor(dataset, worker, jobs=jobs)
+        return self.executor(dataset, worker)
+
     def _resolve_cv(self, n_rows: int, dataset: Dataset) -> int:
         if self.cv == "auto":
             folds = 5 if n_rows <= 1000 else 3
@@ -277,7 +310,7 @@ class Search:
         self._builder = FinalModelBuilder(
             self.constraints, cv, ensemble=self.ensemble, tune_decisions=self.tune_decisions
         )
-        with self.executor(dataset, settings) as runner:
+        with self._executor(dataset, settings) as runner:
             try:
                 context = SearchContext(
                     dataset=dataset,
@@ -294,12 +327,16 @@ class Search:
                     self.fidelity.rungs(len(dataset.frame), context), dataset, seed, cv
                 )
                 outcomes: dict[str, Outcome] = {}
+                self._journal = self._open_journal(state, outcomes, metric)
                 quick = self.initial_design.first(space, context)
-                if quick is not None:  # a model exists early, however short the budget
+                if quick is not None and quick.pipeline_id not in outcomes:
+                    # a model exists early, however short the budget
                     emit("quick start")
                     outcomes[quick.pipeline_id] = self._intensify(
                         runner, state, quick, plan, metric, cv, seed, emit
                     )
+                    if self._journal is not None:
+                        self._journal.outcome(quick.pipeline_id, outcomes[quick.pipeline_id])
                 emit("prior")
                 prior = self._prior(runner, state, kb, metric, exclude_datasets)
                 context = replace(context, prior=prior)
@@ -307,6 +344,11 @@ class Search:
                 initial = self.initial_design.select(space, context)
                 if quick is not None and quick.pipeline_id not in {c.pipeline_id for c in initial}:
                     initial = (quick, *initial)
+                if getattr(runner, "slots", 1) > 1:
+                    self.optimizer.constant_liar = True  # type: ignore[attr-defined]
+                if self._journal is not None:  # the study in the folder (resumable)
+                    self.optimizer.storage = self._journal.storage_url  # type: ignore[attr-defined]
+                    self.optimizer.resume = self._journal.resume  # type: ignore[attr-defined]
                 self.optimizer.start(space, context, initial)
                 self._families = space.families
                 emit("warm start" if initial else "optimizer")
@@ -446,13 +488,40 @@ class Search:
         n_initial: int,
         outcomes: dict[str, Outcome],
     ) -> str:
+        if getattr(runner, "slots", 1) > 1:  # several candidates at once (see _parallel)
+            from mile_meta.search._parallel import InFlight
+
+            with InFlight(runner) as flight:
+                return self._loop_body(
+                    runner, state, plan, metric, cv, seed, emit, n_initial, outcomes, flight
+                )
+        return self._loop_body(runner, state, plan, metric, cv, seed, emit, n_initial, outcomes)
+
+    def _loop_body(
+        self,
+        runner: Executor,
+        state: SearchState,
+        plan: StagePlan,
+        metric: Metric,
+        cv: int,
+        seed: int,
+        emit: Callable[..., None],
+        n_initial: int,
+        outcomes: dict[str, Outcome],
+        flight: Any = None,
+    ) -> str:
         repeats = 0
         asked = 0
         n_rows = plan.n_rows
         share = FamilyShare(metric.higher_is_better)
         families = len(self._families)
         capped: set[str] = set()
+        waiting: dict[str, list[Any]] = {}  # proposals of a candidate in flight: told when done
         while True:
+            if flight is not None:
+                flight.wait_for_slot()
+                if _all_failing(state):
+                    return "every candidate failed"
             if (
                 state.remaining() - reserve_seconds(state, cv, n_rows, self.ensemble)
                 < MIN_SLOT_SECONDS
@@ -469,6 +538,13 @@ class Search:
             asked += 1
             if asked == n_initial + 1:
                 emit("optimizer")
+            if flight is not None and proposal.candidate.pipeline_id in flight.running:
+                waiting.setdefault(proposal.candidate.pipeline_id, []).append(proposal)
+                repeats += 1
+                if repeats >= _MAX_REPEATS:
+                    state.notes.append(f"stopped: the last {repeats} proposals were all repeats")
+                    return "space exhausted"
+                continue
             known = outcomes.get(proposal.candidate.pipeline_id)
             if known is not None:  # proposed before: tell the same outcome, evaluate nothing
                 self.optimizer.tell(proposal, known)
@@ -495,19 +571,52 @@ class Search:
                     return "space exhausted"
                 continue
             repeats = 0
+            if flight is not None:
+                self._submit(
+                    flight, proposal, outcomes, share, waiting, state, plan, metric, cv, seed, emit
+                )
+                continue
             outcome = self._intensify(
                 runner, state, proposal.candidate, plan, metric, cv, seed, emit
             )
             outcomes[proposal.candidate.pipeline_id] = outcome
+            if self._journal is not None:
+                self._journal.outcome(proposal.candidate.pipeline_id, outcome)
             self.optimizer.tell(proposal, outcome)
             share.record(family, outcome.stages)
-            if state.best is None and state.failures_in_a_row >= _MAX_FAILURES_IN_A_ROW:
-                common = _most_common_error(state.evaluations)
-                state.notes.append(
-                    f"stopped: the last {state.failures_in_a_row} candidates all failed and none "
-                    f"completed; the most common error: {common}"
-                )
+            if _all_failing(state):
                 return "every candidate failed"
+
+    def _submit(
+        self,
+        flight: Any,
+        proposal: Any,
+        outcomes: dict[str, Outcome],
+        share: FamilyShare,
+        waiting: dict[str, list[Any]],
+        state: SearchState,
+        plan: StagePlan,
+        metric: Metric,
+        cv: int,
+        seed: int,
+        emit: Callable[..., None],
+    ) -> None:
+        """Evaluate ``proposal`` in a thread of ``flight`` and tell the optimizer when done."""
+        key = proposal.candidate.pipeline_id
+
+        def work(runner: Executor) -> Outcome:
+            return self._intensify(runner, state, proposal.candidate, plan, metric, cv, seed, emit)
+
+        def done(outcome: Outcome) -> None:
+            outcomes[key] = outcome
+            if self._journal is not None:
+                self._journal.outcome(key, outcome)
+            self.optimizer.tell(proposal, outcome)
+            for later in waiting.pop(key, []):
+                self.optimizer.tell(later, outcome)
+            share.record(proposal.candidate.family, outcome.stages)
+
+        flight.submit(key, work, done)
 
     def _intensify(
         self,
@@ -667,7 +776,10 @@ class Search:
                 duplicate = state.store.duplicate_of(predictions)
                 if duplicate is None:
                     state.store.add(len(state.evaluations) + 1, result.mean, predictions)
-            return record("ok", None, result, duplicate)
+            evaluation = record("ok", None, result, duplicate)
+            if rows is None and self._journal is not None:  # on all rows: resumable
+                self._journal.evaluation(evaluation, result, predictions)
+            return evaluation
         if reply.status == "timeout":
             capped = state.best is not None and timeout >= _CANDIDATE_SHARE * state.budget - 1e-9
             if capped and not limited_by_fit:
@@ -702,6 +814,18 @@ def _terminate_as_interrupt() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def _all_failing(state: SearchState) -> bool:
+    """Nothing completed and the last few candidates all failed: say why and stop."""
+    if state.best is None and state.failures_in_a_row >= _MAX_FAILURES_IN_A_ROW:
+        common = _most_common_error(state.evaluations)
+        state.notes.append(
+            f"stopped: the last {state.failures_in_a_row} candidates all failed and none "
+            f"completed; the most common error: {common}"
+        )
+        return True
+    return False
 
 
 def _most_common_error(evaluations: Sequence[Evaluation]) -> str:

@@ -69,12 +69,23 @@ class OptunaOptimizer(Optimizer):
                     multivariate=True,
                     group=True,
                     n_startup_trials=self.n_startup_trials,
-                    constant_liar=False,
+                    # with candidates in flight (jobs > 1), running trials count as bad ones
+                    # so parallel proposals spread out
+                    constant_liar=getattr(self, "constant_liar", False),
                 )
+        storage = getattr(self, "storage", None)  # set by the engine for a resumable search
         self._study = optuna.create_study(
             direction="maximize" if context.metric.higher_is_better else "minimize",
             sampler=sampler,
+            storage=storage,
+            study_name="mile-meta" if storage else None,
+            load_if_exists=bool(storage),
         )
+        if storage:  # trials left running by a killed session were lost: failed, not pending
+            from optuna.trial import TrialState
+
+            for trial in self._study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+                self._study._storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
         self._queue: deque[tuple[Candidate, bool]] = deque()
         for candidate in initial:
             config = space.config_of(candidate.spec)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from mile_meta.pipelines.spec import ParamValue
 from mile_meta.search._clock import MAX_BUDGET_SECONDS
@@ -34,7 +35,8 @@ class SearchSettings:
     benchmark says otherwise);
     ``max_evaluations`` stops earlier; ``clock_start`` (a ``time.perf_counter()`` value) is
     when the user's clock started (None: when the search starts); ``jobs`` candidates at once
-    (1 until a parallel executor is plugged in).
+    (-1: every core), each in a worker process of its own; ``scheduler`` sends them to a
+    Dask cluster instead.
     """
 
     budget_seconds: float
@@ -52,6 +54,12 @@ class SearchSettings:
     max_evaluations: int | None = None
     clock_start: float | None = None
     jobs: int = 1
+    # a Dask scheduler's address ("tcp://host:8786") or a ``distributed.Client`` (see _dask)
+    scheduler: Any = None
+    # a folder keeping the optimizer's study and what was evaluated (see _resume); with
+    # ``resume`` the search continues from them
+    resume_folder: str | None = None
+    resume: bool = False
 
     def __post_init__(self) -> None:
         budget = self.budget_seconds
@@ -66,9 +74,10 @@ class SearchSettings:
             raise SearchError(f"portfolio must be 0 or more, got {self.portfolio}", usage=True)
         if self.max_evaluations is not None and self.max_evaluations < 1:
             raise SearchError(f"max_evaluations must be at least 1, got {self.max_evaluations}")
-        if self.jobs != 1:
+        if not isinstance(self.jobs, int) or (self.jobs < 1 and self.jobs != -1):
             raise SearchError(
-                f"jobs={self.jobs}: this search evaluates one candidate at a time; pass 1"
+                f"jobs={self.jobs!r}: pass a number of candidates at once (1, 2…) or -1 for "
+                "every core"
             )
 
     @classmethod
