@@ -124,7 +124,8 @@ def _pickled_modules(estimator: Any) -> set[str]:
             return True
 
         def write(self, data: Any) -> int:
-            return len(data)
+            # protocol 5 hands large arrays over as PickleBuffer, which has no len()
+            return memoryview(data).nbytes
 
     _Recorder(_Discard(), protocol=pickle.HIGHEST_PROTOCOL).dump(estimator)
     return {module for module in modules if module}
