@@ -78,10 +78,7 @@ class OptunaPrior(ExportedPrior):
 
     def enqueue(self, study: optuna.Study, *, limit: int | None = None) -> int:
         """Enqueue the starting configurations (best first); returns how many were queued."""
-        points = self.starting_points[:limit] if limit is not None else self.starting_points
-        for point in points:
-            study.enqueue_trial(dict(point), skip_if_exists=True)
-        return len(points)
+        return self.runtime.enqueue(study, limit=limit)
 
     def sampler(
         self,
