@@ -47,22 +47,88 @@ _LINEAR = {"categorical_encoding": "onehot", "numeric_imputation": "median", "sc
 EDITS: list[tuple[str, dict[str, Any], dict[str, Any], str, str]] = [
     ("RandomForestClassifier", {"n_estimators": 100}, _TREE, "balanced_accuracy", "first try"),
     ("RandomForestClassifier", {"n_estimators": 200}, _TREE, "balanced_accuracy", "more trees"),
-    ("RandomForestClassifier", {"n_estimators": 200, "max_features": 0.3}, _TREE, "balanced_accuracy", "tweak"),
-    ("RandomForestClassifier", {"n_estimators": 200, "max_features": 0.3}, _TREE, "area_under_roc_curve", "other metric"),
+    (
+        "RandomForestClassifier",
+        {"n_estimators": 200, "max_features": 0.3},
+        _TREE,
+        "balanced_accuracy",
+        "tweak",
+    ),
+    (
+        "RandomForestClassifier",
+        {"n_estimators": 200, "max_features": 0.3},
+        _TREE,
+        "area_under_roc_curve",
+        "other metric",
+    ),
     ("LGBMClassifier", {"n_jobs": 1}, _TREE, "area_under_roc_curve", "estimator swap"),
-    ("LGBMClassifier", {"n_jobs": 1, "n_estimators": 300}, _TREE, "area_under_roc_curve", "more trees"),
-    ("LGBMClassifier", {"n_jobs": 1, "n_estimators": 300, "learning_rate": 0.05}, _TREE, "area_under_roc_curve", "tweak"),
-    ("LGBMClassifier", {"n_jobs": 1, "n_estimators": 150, "learning_rate": 0.05}, _TREE, "area_under_roc_curve", "fewer trees"),
+    (
+        "LGBMClassifier",
+        {"n_jobs": 1, "n_estimators": 300},
+        _TREE,
+        "area_under_roc_curve",
+        "more trees",
+    ),
+    (
+        "LGBMClassifier",
+        {"n_jobs": 1, "n_estimators": 300, "learning_rate": 0.05},
+        _TREE,
+        "area_under_roc_curve",
+        "tweak",
+    ),
+    (
+        "LGBMClassifier",
+        {"n_jobs": 1, "n_estimators": 150, "learning_rate": 0.05},
+        _TREE,
+        "area_under_roc_curve",
+        "fewer trees",
+    ),
     ("LogisticRegression", {"max_iter": 500}, _LINEAR, "area_under_roc_curve", "estimator swap"),
     ("LogisticRegression", {"max_iter": 500, "C": 0.1}, _LINEAR, "area_under_roc_curve", "tweak"),
-    ("LogisticRegression", {"max_iter": 500, "C": 0.1}, {**_LINEAR, "scaling": "robust"}, "area_under_roc_curve", "other scaler"),
-    ("LogisticRegression", {"max_iter": 500, "C": 0.1}, {**_LINEAR, "numeric_imputation": "mean"}, "area_under_roc_curve", "other imputation"),
-    ("RandomForestClassifier", {"n_estimators": 200, "max_features": 0.3}, _TREE, "area_under_roc_curve", "go back"),
-    ("ExtraTreesClassifier", {"n_estimators": 200}, _TREE, "area_under_roc_curve", "estimator swap"),
+    (
+        "LogisticRegression",
+        {"max_iter": 500, "C": 0.1},
+        {**_LINEAR, "scaling": "robust"},
+        "area_under_roc_curve",
+        "other scaler",
+    ),
+    (
+        "LogisticRegression",
+        {"max_iter": 500, "C": 0.1},
+        {**_LINEAR, "numeric_imputation": "mean"},
+        "area_under_roc_curve",
+        "other imputation",
+    ),
+    (
+        "RandomForestClassifier",
+        {"n_estimators": 200, "max_features": 0.3},
+        _TREE,
+        "area_under_roc_curve",
+        "go back",
+    ),
+    (
+        "ExtraTreesClassifier",
+        {"n_estimators": 200},
+        _TREE,
+        "area_under_roc_curve",
+        "estimator swap",
+    ),
     ("ExtraTreesClassifier", {"n_estimators": 400}, _TREE, "area_under_roc_curve", "more trees"),
     ("ExtraTreesClassifier", {"n_estimators": 400}, _TREE, "balanced_accuracy", "other metric"),
-    ("GradientBoostingClassifier", {"n_estimators": 100}, _TREE, "balanced_accuracy", "estimator swap"),
-    ("GradientBoostingClassifier", {"n_estimators": 200}, _TREE, "balanced_accuracy", "more stages"),
+    (
+        "GradientBoostingClassifier",
+        {"n_estimators": 100},
+        _TREE,
+        "balanced_accuracy",
+        "estimator swap",
+    ),
+    (
+        "GradientBoostingClassifier",
+        {"n_estimators": 200},
+        _TREE,
+        "balanced_accuracy",
+        "more stages",
+    ),
     ("LGBMClassifier", {"n_jobs": 1}, _TREE, "area_under_roc_curve", "go back"),
     ("LogisticRegression", {"max_iter": 500, "C": 0.1}, _LINEAR, "area_under_roc_curve", "go back"),
 ]
@@ -172,7 +238,9 @@ def session(args: argparse.Namespace) -> None:
         same = [0] * len(specs)
         with tempfile.TemporaryDirectory() as tmp:
             none, reference = _run_none(dataset, specs, args.cv, same)
-            piped, piped_scores = _run_pipeline_memory(dataset, specs, args.cv, same, Path(tmp) / "joblib")
+            piped, piped_scores = _run_pipeline_memory(
+                dataset, specs, args.cv, same, Path(tmp) / "joblib"
+            )
             ours, our_scores, notes = _run_ours(dataset, specs, args.cv, same, Path(tmp) / "store")
             disk = _folder_bytes(Path(tmp) / "store")
             assert our_scores == reference, "reused scores differ from fresh ones"
@@ -240,15 +308,27 @@ def search(args: argparse.Namespace) -> None:
             "| best score | CPU s |"
         )
         print("| --- | --- | --- | --- | --- | --- |")
-        for label, off in (("off", True), ("on, empty store", False), ("on, store of the run before", False)):
+        for label, off in (
+            ("off", True),
+            ("on, empty store", False),
+            ("on, store of the run before", False),
+        ):
             env = {**os.environ, "MILE_META_CACHE": str(Path(tmp) / "cache")}
             if off:
                 env["MILE_META_NO_CACHE"] = "1"
             code = _SEARCH_CHILD.format(here=str(HERE), name=args.dataset, budget=args.budget)
             before = resource.getrusage(resource.RUSAGE_CHILDREN)
-            output = subprocess.run(
-                [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
-            ).stdout.strip().splitlines()[-1]
+            output = (
+                subprocess.run(
+                    [sys.executable, "-c", code],
+                    env=env,
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                )
+                .stdout.strip()
+                .splitlines()[-1]
+            )
             payload = json.loads(output)
             after = resource.getrusage(resource.RUSAGE_CHILDREN)
             # the search process and its (reaped) workers: CPU seconds actually given to it
