@@ -70,9 +70,16 @@ def _weights(class_weight: str | None, y: Any, sample_weight: Any) -> Any:
 
 
 class _Booster(BaseEstimator):
-    """Keeps the fitted library model in ``model_``; subclasses say how to make it."""
+    """Keeps the fitted library model in ``model_``; subclasses say how to make it.
 
-    _module = ""
+    ``library_class`` / ``library_fixed`` / ``library_needs_encoded_labels`` say how the
+    library's own class stands in for the wrapper where mile-meta is absent (the modules
+    ``mile-meta priors -o`` writes).
+    """
+
+    library_class: ClassVar[str] = ""
+    library_fixed: ClassVar[dict[str, Any]] = {}
+    library_needs_encoded_labels: ClassVar[bool] = False
 
     def _library_params(self) -> dict[str, Any]:
         return {k: v for k, v in self.get_params(deep=False).items() if k != "class_weight"}
@@ -201,6 +208,10 @@ class _XGBParams(_Booster):
 class XGBClassifier(_BoosterClassifier, _XGBParams):
     """``xgboost.XGBClassifier`` on any labels; ``class_weight="balanced"`` reweights rows."""
 
+    library_class = "xgboost:XGBClassifier"
+    library_fixed = {"verbosity": 0}
+    library_needs_encoded_labels = True
+
     def __init__(
         self,
         n_estimators: int = 100,
@@ -246,6 +257,9 @@ class XGBClassifier(_BoosterClassifier, _XGBParams):
 
 class XGBRegressor(_BoosterRegressor, _XGBParams):
     """``xgboost.XGBRegressor`` (squared error)."""
+
+    library_class = "xgboost:XGBRegressor"
+    library_fixed = {"verbosity": 0}
 
 
 class _CatBoostParams(_Booster):
@@ -295,17 +309,21 @@ class _CatBoostParams(_Booster):
         self.thread_count = thread_count
         self.random_state = random_state
 
+    # quiet, and no catboost_info/ folder in the working directory
+    library_fixed = {"verbose": False, "allow_writing_files": False}
+
     def _make(self, classification: bool) -> Any:
         catboost = require_library("catboost")
         params = {k: v for k, v in self._library_params().items() if v is not None}
-        # verbose=False and no catboost_info/ folder in the working directory
-        params.update(verbose=False, allow_writing_files=False)
+        params.update(self.library_fixed)
         cls = catboost.CatBoostClassifier if classification else catboost.CatBoostRegressor
         return cls(**params)
 
 
 class CatBoostClassifier(_BoosterClassifier, _CatBoostParams):
     """``catboost.CatBoostClassifier``; ``class_weight="balanced"`` reweights rows."""
+
+    library_class = "catboost:CatBoostClassifier"
 
     def __init__(
         self,
@@ -342,3 +360,5 @@ class CatBoostClassifier(_BoosterClassifier, _CatBoostParams):
 
 class CatBoostRegressor(_BoosterRegressor, _CatBoostParams):
     """``catboost.CatBoostRegressor`` (RMSE)."""
+
+    library_class = "catboost:CatBoostRegressor"

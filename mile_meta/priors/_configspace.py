@@ -288,6 +288,7 @@ class ConfigSpacePrior(ExportedPrior):
                 entry["estimator"]: {
                     "class": entry["class"],
                     "fixed": entry["fixed"],
+                    "encode_labels": entry["encode_labels"],
                     "preprocessing": entry["preprocessing"],
                 }
                 for entry in portable["estimators"]

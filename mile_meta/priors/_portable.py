@@ -85,12 +85,19 @@ def portable_prior(prior: Prior, report: tuple[ExportNote, ...] = ()) -> dict[st
     for space in prior.space():
         info = component_info(space.estimator)
         preprocessing = standard_preprocessing(space.estimator).param_dict
+        # mile-meta's wrappers (XGBoost, CatBoost) are not there: name the library's class
+        wrapper = info.load()
+        library_class = getattr(wrapper, "library_class", "") or info.import_path
+        library_fixed = getattr(wrapper, "library_fixed", {})
+        fixed = {**library_fixed, **dict(info.fixed_params), **dict(space.fixed)}
         estimators.append(
             {
                 "estimator": space.estimator,
                 "family": space.family,
-                "class": info.import_path,
-                "fixed": {k: _plain(v) for k, v in (*info.fixed_params, *space.fixed)},
+                "class": library_class,
+                "fixed": {k: _plain(v) for k, v in fixed.items()},
+                # XGBoost's classifiers take only labels 0..k-1
+                "encode_labels": bool(getattr(wrapper, "library_needs_encoded_labels", False)),
                 "preprocessing": {k: _plain(v) for k, v in preprocessing.items()},
                 # liblinear's multiclass models were one-vs-rest when the corpora measured them
                 "one_vs_rest_when": (

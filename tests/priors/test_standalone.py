@@ -194,6 +194,22 @@ assert p.EXPORTED.split(point)[0] in p.EXPORTED.estimators
     run_standalone(written, record + code + check)
 
 
+def test_every_estimator_of_the_prior_fits_without_mile_meta(written: Path) -> None:
+    # the library's own classes stand in for mile-meta's wrappers (XGBoost, CatBoost), and
+    # XGBoost's classifier, which takes only 0..k-1, fits on the string labels
+    code = """
+import prior_optuna as p
+assert not any(e["class"].startswith("mile_meta") for e in p.EXPORTED.estimators.values())
+assert {"XGBClassifier", "CatBoostClassifier"} <= set(p.EXPORTED.estimators)
+for name, entry in p.EXPORTED.estimators.items():
+    point = {p.EXPORTED.key: name}
+    point.update({h["name"]: h["default"] for h in entry["hyperparameters"]})
+    predicted = p.EXPORTED.make_pipeline(point).fit(X, y).predict(X.head(20))
+    assert set(predicted) <= set(y), (name, set(predicted))
+"""
+    run_standalone(written, code)
+
+
 def test_flaml_usage_runs_every_learner_without_mile_meta(written: Path) -> None:
     code = _scaled(
         documented_usages()["flaml"],

@@ -1,8 +1,8 @@
 """What every tool needs from a mile-meta prior, with no import of mile-meta.
 
 This file is copied into every module ``mile-meta priors -o`` writes (after the module's
-docstring), so it may import only the standard library, numpy, and — inside functions —
-scikit-learn and the estimators' own packages. mile-meta uses the same code through
+docstring), so it may import only the standard library, numpy, scikit-learn and — inside functions —
+the estimators' own packages. mile-meta uses the same code through
 :mod:`mile_meta.priors._standalone`, so a written module and the package behave alike.
 
 ``PRIOR`` data (see ``mile_meta.priors._portable``): per estimator the class to build, its
@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
 
 
 def _draw(hyperparameter: Mapping[str, Any], rng: np.random.RandomState) -> Any:
@@ -52,6 +53,24 @@ def _draw(hyperparameter: Mapping[str, Any], rng: np.random.RandomState) -> Any:
     if kind == "int":
         return int(min(max(round(result), math.ceil(low)), math.floor(high)))
     return float(result)
+
+
+class EncodedLabelsClassifier(ClassifierMixin, BaseEstimator):
+    """A classifier that takes only labels 0..k-1 (XGBoost's), fitted on any labels."""
+
+    def __init__(self, estimator: Any) -> None:
+        self.estimator = estimator
+
+    def fit(self, X: Any, y: Any, **fit_params: Any) -> EncodedLabelsClassifier:
+        self.classes_, encoded = np.unique(np.asarray(y), return_inverse=True)
+        self.estimator_ = clone(self.estimator).fit(X, encoded, **fit_params)
+        return self
+
+    def predict_proba(self, X: Any) -> Any:
+        return self.estimator_.predict_proba(X)
+
+    def predict(self, X: Any) -> Any:
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
 
 class _PipelineFactory:
@@ -135,6 +154,8 @@ class PortablePrior:
             from sklearn.multiclass import OneVsRestClassifier
 
             model = OneVsRestClassifier(model)
+        if entry.get("encode_labels") and self.task_type != "regression":
+            model = EncodedLabelsClassifier(model)
         return model
 
     def make_pipeline(self, point: Mapping[str, Any], *, random_state: int | None = 0) -> Any:
