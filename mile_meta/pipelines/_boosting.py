@@ -78,7 +78,7 @@ class _Booster(BaseEstimator):
     """
 
     library_class: ClassVar[str] = ""
-    library_fixed: ClassVar[dict[str, Any]] = {}
+    library_fixed: ClassVar[tuple[tuple[str, Any], ...]] = ()
     library_needs_encoded_labels: ClassVar[bool] = False
 
     def _library_params(self) -> dict[str, Any]:
@@ -209,7 +209,7 @@ class XGBClassifier(_BoosterClassifier, _XGBParams):
     """``xgboost.XGBClassifier`` on any labels; ``class_weight="balanced"`` reweights rows."""
 
     library_class = "xgboost:XGBClassifier"
-    library_fixed = {"verbosity": 0}
+    library_fixed = (("verbosity", 0),)
     library_needs_encoded_labels = True
 
     def __init__(
@@ -259,7 +259,7 @@ class XGBRegressor(_BoosterRegressor, _XGBParams):
     """``xgboost.XGBRegressor`` (squared error)."""
 
     library_class = "xgboost:XGBRegressor"
-    library_fixed = {"verbosity": 0}
+    library_fixed = (("verbosity", 0),)
 
 
 class _CatBoostParams(_Booster):
@@ -310,12 +310,12 @@ class _CatBoostParams(_Booster):
         self.random_state = random_state
 
     # quiet, and no catboost_info/ folder in the working directory
-    library_fixed = {"verbose": False, "allow_writing_files": False}
+    library_fixed = (("verbose", False), ("allow_writing_files", False))
 
     def _make(self, classification: bool) -> Any:
         catboost = require_library("catboost")
         params = {k: v for k, v in self._library_params().items() if v is not None}
-        params.update(self.library_fixed)
+        params.update(dict(self.library_fixed))
         cls = catboost.CatBoostClassifier if classification else catboost.CatBoostRegressor
         return cls(**params)
 

@@ -88,7 +88,7 @@ def portable_prior(prior: Prior, report: tuple[ExportNote, ...] = ()) -> dict[st
         # mile-meta's wrappers (XGBoost, CatBoost) are not there: name the library's class
         wrapper = info.load()
         library_class = getattr(wrapper, "library_class", "") or info.import_path
-        library_fixed = getattr(wrapper, "library_fixed", {})
+        library_fixed = dict(getattr(wrapper, "library_fixed", ()))
         fixed = {**library_fixed, **dict(info.fixed_params), **dict(space.fixed)}
         estimators.append(
             {
