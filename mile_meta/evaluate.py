@@ -123,21 +123,14 @@ def resolve_pipeline(
         _build(spec, 0)  # a misspelt component or hyperparameter fails here, before any fit
         return spec
     if kb is not None:
-        row = kb.db.execute(
-            "SELECT spec_json, runnable FROM pipelines WHERE pipeline_id = ?", [text]
-        ).fetchone()
-        if row is None:
-            row = kb.db.execute(
-                "SELECT p.spec_json, p.runnable FROM pipeline_origins o JOIN pipelines p"
-                " ON p.pipeline_id = o.pipeline_id WHERE o.origin_key = ? ORDER BY o.source LIMIT 1",
-                [text],
-            ).fetchone()
-        if row is not None:
-            if not row[1]:
+        found = kb.pipeline_spec(text)
+        if found is not None:
+            spec_json, runnable = found
+            if not runnable:
                 raise MileMetaError(
                     f"pipeline {text!r} cannot be built (its corpus description did not translate); pick another"
                 )
-            return PipelineSpec.from_json(row[0])
+            return PipelineSpec.from_json(spec_json)
     try:
         return make_spec(text.rsplit(".", 1)[-1])
     except ValueError:
@@ -513,14 +506,15 @@ def _local_dataset_records(dataset: Dataset) -> list[Record]:
     return records
 
 
-def record_local_runs(kb: KnowledgeBase, dataset: Dataset, results: list[EvaluationResult]) -> None:
-    """Write local runs (one evaluation per fold) with the dataset and its meta-features."""
+def record_local_runs(
+    kb: KnowledgeBase, dataset: Dataset, results: list[EvaluationResult], *, run_key: str = ""
+) -> None:
+    """Write local runs (one evaluation per fold) with the dataset and its meta-features.
+
+    ``run_key`` names what recorded them (``search:<id>`` for a search, so
+    ``kb forget-runs --search <id>`` finds them); empty for ``evaluate`` and probes."""
     records: list[Record] = []
-    has_dataset = kb.db.execute(
-        "SELECT 1 FROM dataset_origins WHERE dataset_id = ? AND source = ?",
-        [dataset.dataset_id, LOCAL_SOURCE],
-    ).fetchone()
-    if not has_dataset:
+    if not kb.has_local_dataset(dataset.dataset_id):
         records.extend(_local_dataset_records(dataset))
     for result in results:
         if result.error is not None:
@@ -557,6 +551,7 @@ def record_local_runs(kb: KnowledgeBase, dataset: Dataset, results: list[Evaluat
                     seed=result.seed,
                     runtime_seconds=result.fit_seconds,
                     train_size=result.train_size,
+                    run_key=run_key,
                 )
             )
     info = SourceInfo(

@@ -224,12 +224,10 @@ def components(metric: str, top: int, kb_path: Path | None, as_json: bool) -> No
 
     metric = resolve_metric(metric).name
     with open_knowledge_base(kb_path) as kb:
-        if not kb.db.execute(
-            "SELECT 1 FROM evaluations WHERE metric = ? LIMIT 1", [metric]
-        ).fetchone():
-            held = [row[0] for row in kb.db.execute("SELECT DISTINCT metric FROM evaluations")]
+        held = kb.metrics_held()
+        if metric not in held:
             raise KnowledgeBaseError(
-                f"{kb.path} holds no {metric} results; use one of {', '.join(sorted(held))}",
+                f"{kb.path} holds no {metric} results; use one of {', '.join(held)}",
                 usage=True,
             )
         graph = build_graph(kb, metrics=[metric])

@@ -337,14 +337,14 @@ def command(
         payload["files"] = {name: str(path) for name, path in written.items()}
         echo_json(payload)
     else:
-        _print_result(result, written)
+        _print_result(result, written, recorded=record and bool(result.evaluation_results))
     if result.estimator is None:
         reason = result.most_common_error or "no candidate completed in time"
         click.echo(f"Error: no model: {reason}", err=True)
         sys.exit(1)
 
 
-def _print_result(result: Any, written: dict[str, Path]) -> None:
+def _print_result(result: Any, written: dict[str, Path], recorded: bool) -> None:
     from rich import box
     from rich.table import Table
 
@@ -405,3 +405,8 @@ def _print_result(result: Any, written: dict[str, Path]) -> None:
         console.print(f"pruned by the prior: {len(pruned)} cuts (see the report)")
     for name, path in written.items():
         console.print(f"{name}: {path}")
+    if recorded:
+        console.print(
+            f"recorded as search {result.search_id} "
+            f"(undo: mile-meta kb forget-runs --search {result.search_id})"
+        )

@@ -343,6 +343,106 @@ class KnowledgeBaseReads:
                 self.db.execute("DELETE FROM sources WHERE name = ?", [LOCAL_SOURCE])
         return int(removed)
 
+    def has_local_dataset(self, dataset_id: str) -> bool:
+        """Whether the user's own runs already recorded ``dataset_id`` (and its qualities)."""
+        return (
+            self.db.execute(
+                "SELECT 1 FROM dataset_origins WHERE dataset_id = ? AND source = ?",
+                [dataset_id, LOCAL_SOURCE],
+            ).fetchone()
+            is not None
+        )
+
+    # -- pipelines, sources, metrics -----------------------------------------------------
+    def pipeline_spec(self, reference: str) -> tuple[str, bool] | None:
+        """(spec JSON, runnable) of a pipeline named by its id or by a source's own key for
+        it (an OpenML flow, an Oboe column, ...); None when the knowledge base has neither."""
+        row = self.db.execute(
+            "SELECT spec_json, runnable FROM pipelines WHERE pipeline_id = ?", [reference]
+        ).fetchone()
+        if row is None:
+            row = self.db.execute(
+                "SELECT p.spec_json, p.runnable FROM pipeline_origins o JOIN pipelines p"
+                " ON p.pipeline_id = o.pipeline_id WHERE o.origin_key = ? ORDER BY o.source LIMIT 1",
+                [reference],
+            ).fetchone()
+        return None if row is None else (str(row[0]), bool(row[1]))
+
+    def pipeline_families(self) -> pd.DataFrame:
+        """Every pipeline's family and spec JSON, indexed by ``pipeline_id``."""
+        return pd.read_sql_query(
+            "SELECT pipeline_id, family, spec_json FROM pipelines", self.db.conn
+        ).set_index("pipeline_id")
+
+    def learning_curves(self, metric: str, source: str | None = None) -> pd.DataFrame:
+        """Learning curves of ``metric`` (results with a training size) from ``source``, or
+        from every corpus when None (never the user's runs): dataset_id, pipeline_id, family,
+        train_size, value and runtime_seconds (repeats averaged), and the source's own name
+        for the learner (its origin key), one row per training size."""
+        where = "e.source = ?" if source is not None else "e.source != ?"
+        frame = pd.read_sql_query(
+            "SELECT e.dataset_id, e.pipeline_id, p.family, e.train_size,"
+            " avg(e.value) AS value, avg(e.runtime_seconds) AS runtime_seconds,"
+            " (SELECT min(o.origin_key) FROM pipeline_origins o"
+            "  WHERE o.pipeline_id = e.pipeline_id AND o.source = e.source) AS learner"
+            " FROM evaluations e JOIN pipelines p ON p.pipeline_id = e.pipeline_id"
+            f" WHERE {where} AND e.metric = ? AND e.train_size IS NOT NULL"
+            " GROUP BY e.dataset_id, e.pipeline_id, e.train_size",
+            self.db.conn,
+            params=[source if source is not None else LOCAL_SOURCE, metric],
+        )
+        return self._visible_rows(frame).reset_index(drop=True)
+
+    def source_stamps(self) -> str:
+        """Each source with when it was last ingested: changes whenever any source does."""
+        row = self.db.execute(
+            "SELECT group_concat(name || ':' || ingested_at) FROM sources"
+        ).fetchone()
+        return str(row[0] or "")
+
+    def metrics_held(self) -> tuple[str, ...]:
+        """The metrics the knowledge base has results for, sorted."""
+        rows = self.db.execute("SELECT DISTINCT metric FROM evaluations ORDER BY metric")
+        return tuple(str(row[0]) for row in rows)
+
+    def dataset_shapes(
+        self, dataset_ids: Sequence[str]
+    ) -> dict[str, tuple[int | None, int | None]]:
+        """(features, classes) of each of ``dataset_ids`` the knowledge base records."""
+        if not dataset_ids:
+            return {}
+        marks = ",".join("?" * len(dataset_ids))
+        rows = self.db.execute(
+            f"SELECT dataset_id, n_features, n_classes FROM datasets WHERE dataset_id IN ({marks})",
+            list(dataset_ids),
+        ).fetchall()
+        return {
+            key: (
+                int(features) if features is not None else None,
+                int(classes) if classes is not None else None,
+            )
+            for key, features, classes in rows
+        }
+
+    def sources_of_datasets(
+        self, dataset_ids: Sequence[str], metric: str | None = None
+    ) -> tuple[str, ...]:
+        """The sources with results on ``dataset_ids`` (of ``metric`` only, when given)."""
+        if not dataset_ids:
+            return ()
+        marks = ",".join("?" * len(dataset_ids))
+        params: list[Any] = list(dataset_ids)
+        metric_filter = ""
+        if metric is not None:
+            metric_filter = " AND metric = ?"
+            params.append(metric)
+        rows = self.db.execute(
+            f"SELECT DISTINCT source FROM evaluations WHERE dataset_id IN ({marks}){metric_filter}"
+            " ORDER BY source",
+            params,
+        ).fetchall()
+        return tuple(str(row[0]) for row in rows)
+
     def _local_filter(self, dataset: str | None, search: str | None) -> tuple[str, list[Any]]:
         from mile_meta.errors import KnowledgeBaseError
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar, Self
 
 import numpy as np
@@ -48,6 +48,7 @@ class Query:
     distances: np.ndarray  # to each training dataset, NaN where nothing is shared
     observed_index: np.ndarray  # pipeline positions evaluated on the new dataset
     observed_scores: np.ndarray  # their scores, higher is better
+    meta_features: Mapping[str, float | None] = field(default_factory=dict)  # as given
 
 
 @dataclass(frozen=True)
@@ -241,7 +242,13 @@ class MetaLearner(BaseEstimator, ABC):
                 )
             index.append(position)
             scores.append(sign * number)
-        return Query(features, distances, np.array(index, dtype=int), np.array(scores, dtype=float))
+        return Query(
+            features,
+            distances,
+            np.array(index, dtype=int),
+            np.array(scores, dtype=float),
+            dict(meta_features),
+        )
 
     def _assemble(self, estimate: Estimate, query: Query, n_evidence: int) -> Ranking:
         # No prediction beyond what the knowledge base has seen (a linear model can overshoot).

@@ -689,8 +689,7 @@ _EVALUATIONS_LOCK = threading.Lock()
 def _evaluations(kb: KnowledgeBase, metric: str) -> pd.DataFrame:
     """``kb.evaluations_frame(metric)``, kept per (file, content version, metric): the service
     and the benchmarks build many priors from one knowledge base."""
-    stamp = kb.db.execute("SELECT max(ingested_at), count(*) FROM sources").fetchone()
-    key = (str(kb.path), tuple(stamp), metric)
+    key = (str(kb.path), kb.ingest_stamp(), metric)
     with _EVALUATIONS_LOCK:
         if key in _EVALUATIONS:
             _EVALUATIONS.move_to_end(key)

@@ -219,10 +219,7 @@ class QuestionContext:
                     ]
                 )
             frame = pd.concat(parts, ignore_index=True)
-            families = pd.read_sql_query(
-                "SELECT pipeline_id, family, spec_json FROM pipelines", self.kb.db.conn
-            ).set_index("pipeline_id")
-            return frame.join(families, on="pipeline_id")
+            return frame.join(self.kb.pipeline_families(), on="pipeline_id")
 
         return self._remember(("evaluations", metric), compute)
 
@@ -231,17 +228,7 @@ class QuestionContext:
         a fraction), runtime_seconds; one row per training size (repeats averaged)."""
 
         def compute() -> pd.DataFrame:
-            frame = pd.read_sql_query(
-                "SELECT e.dataset_id, e.pipeline_id, p.family, e.train_size,"
-                " avg(e.value) AS value, avg(e.runtime_seconds) AS runtime_seconds,"
-                " (SELECT min(o.origin_key) FROM pipeline_origins o"
-                "  WHERE o.pipeline_id = e.pipeline_id AND o.source = ?) AS learner"
-                " FROM evaluations e JOIN pipelines p ON p.pipeline_id = e.pipeline_id"
-                " WHERE e.source = ? AND e.metric = ? AND e.train_size IS NOT NULL"
-                " GROUP BY e.dataset_id, e.pipeline_id, e.train_size",
-                self.kb.db.conn,
-                params=[CURVE_SOURCE, CURVE_SOURCE, CURVE_METRIC],
-            )
+            frame = self.kb.learning_curves(CURVE_METRIC, CURVE_SOURCE)
             learner = frame["learner"].fillna(frame["pipeline_id"]).astype(str)
             return frame.assign(learner=learner.str.rsplit(".", n=1).str[-1])
 
@@ -274,17 +261,4 @@ class QuestionContext:
 
     def sources_of(self, metric: str | None, dataset_ids: Sequence[str]) -> tuple[str, ...]:
         """The sources holding evaluations (in ``metric``, if given) of these datasets."""
-        if not dataset_ids:
-            return ()
-        marks = ",".join("?" * len(dataset_ids))
-        params: list[Any] = list(dataset_ids)
-        metric_filter = ""
-        if metric is not None:
-            metric_filter = " AND metric = ?"
-            params.append(metric)
-        rows = self.kb.db.execute(
-            f"SELECT DISTINCT source FROM evaluations WHERE dataset_id IN ({marks}){metric_filter}"
-            " ORDER BY source",
-            params,
-        ).fetchall()
-        return tuple(row[0] for row in rows)
+        return self.kb.sources_of_datasets(dataset_ids, metric)

@@ -45,7 +45,7 @@ class SimilarDatasets(Question):
         frame = frame[frame["dataset_id"].isin(ids)]
         if frame.empty:
             raise CannotAnswer(f"the nearest datasets hold no {stored} results")
-        shape = self._shapes(context, ids)
+        shape = context.kb.dataset_shapes(ids)
         rows = []
         for dataset in nearest:
             results = frame[frame["dataset_id"] == dataset.dataset_id]
@@ -101,20 +101,3 @@ class SimilarDatasets(Question):
             f"{stored} result among the pipelines evaluated there."
         )
         return self.answered(" ".join(sentences), tuple(rows), evidence, method)
-
-    @staticmethod
-    def _shapes(
-        context: QuestionContext, ids: list[str]
-    ) -> dict[str, tuple[int | None, int | None]]:
-        marks = ",".join("?" * len(ids))
-        rows = context.kb.db.execute(
-            f"SELECT dataset_id, n_features, n_classes FROM datasets WHERE dataset_id IN ({marks})",
-            ids,
-        ).fetchall()
-        return {
-            key: (
-                int(features) if features is not None else None,
-                int(classes) if classes is not None else None,
-            )
-            for key, features, classes in rows
-        }

@@ -20,6 +20,7 @@ import math
 import signal
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -370,6 +371,8 @@ class Search:
                 stopped_because = "interrupted"
                 state.notes.append("interrupted again during the refit: no fitted model")
             elapsed = state.elapsed()
+        # sortable by time, unique across processes
+        search_id = time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
         result = SearchResult(
             estimator=final.estimator if final is not None else None,
             best=final.evaluation if final is not None else None,
@@ -399,11 +402,12 @@ class Search:
             searched_estimators=space.estimator_names,
             evaluation_results=tuple(state.results),
             ensemble=state.ensemble,
+            search_id=search_id,
         )
         if record and kb is not None and state.results:
             from mile_meta.evaluate import record_local_runs
 
-            record_local_runs(kb, dataset, list(state.results))
+            record_local_runs(kb, dataset, list(state.results), run_key=f"search:{search_id}")
         emit("done", result.best)
         return result
 

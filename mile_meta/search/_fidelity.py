@@ -74,9 +74,7 @@ class RankAgreement:
 
         With ``measure=False`` an uncached knowledge base gives the LCDB averages at once.
         """
-        stamp = kb.db.execute(
-            "SELECT group_concat(name || ':' || ingested_at) FROM sources"
-        ).fetchone()[0]
+        stamp = kb.source_stamps()
         key = hashlib.sha256(f"{kb.path}|{stamp}".encode()).hexdigest()[:16]
         with _LOCK:
             if key in _MEMORY:
@@ -130,12 +128,9 @@ def _write_cache(key: str, agreement: RankAgreement) -> None:
 
 
 def _measure(kb: KnowledgeBase) -> RankAgreement:
-    curves = pd.read_sql_query(
-        "SELECT dataset_id, pipeline_id, train_size, avg(value) AS value FROM evaluations"
-        " WHERE metric = 'predictive_accuracy' AND train_size IS NOT NULL AND source != 'local'"
-        " GROUP BY dataset_id, pipeline_id, train_size",
-        kb.db.conn,
-    )
+    curves = kb.learning_curves("predictive_accuracy")[
+        ["dataset_id", "pipeline_id", "train_size", "value"]
+    ]
     if curves.empty:
         return RankAgreement.lcdb_defaults()
     largest = curves.groupby("dataset_id")["train_size"].max()

@@ -80,6 +80,8 @@ class SearchResult:
     searched_estimators: tuple[str, ...] = ()
     evaluation_results: tuple[EvaluationResult, ...] = field(default=(), repr=False)
     ensemble: EnsembleSummary | None = None
+    # names its runs in the knowledge base: `mile-meta kb forget-runs --search <search_id>`
+    search_id: str = ""
 
     @property
     def most_common_error(self) -> str | None:
@@ -158,6 +160,7 @@ class SearchResult:
         """JSON-ready summary (no model): settings, best pipeline, cuts, notes, leaderboard."""
         best = self.best
         summary = {
+            "search_id": self.search_id,
             "preset": self.preset,
             "dataset": self.dataset_name,
             "dataset_id": self.dataset_id,

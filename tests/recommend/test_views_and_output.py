@@ -159,3 +159,44 @@ def test_evaluate_compares_with_the_prediction(writable_kb_path: Path) -> None:
     assert comparison.verdict.endswith("predicted 10-90 % interval")
     assert comparison.nearest_best and comparison.nearest_best[0].dataset_name == "credit-g"
     assert pd.notna(comparison.measured_on_ranking_metric)
+
+
+def test_a_search_is_forgotten_by_its_id_and_only_it(writable_kb_path: Path) -> None:
+    runner = CliRunner()
+    kb_args = ["--kb", str(writable_kb_path)]
+    evaluated = runner.invoke(
+        main,
+        [
+            "evaluate",
+            str(EXAMPLE),
+            "--target",
+            "class",
+            "--pipeline",
+            "GaussianNB",
+            "--cv",
+            "2",
+            *kb_args,
+        ],
+    )
+    assert evaluated.exit_code == 0, evaluated.output
+    searched = runner.invoke(
+        main,
+        ["search", str(EXAMPLE), "--target", "class", "--budget", "15s", "--json", *kb_args],
+    )
+    assert searched.exit_code == 0, searched.output
+    search_id = json.loads(searched.output)["search_id"]
+    assert search_id
+    runs = json.loads(runner.invoke(main, ["kb", "runs", "--json", *kb_args]).output)
+    of_search = [r for r in runs if r["search"] == search_id]
+    assert len(of_search) >= 2
+    listed = json.loads(
+        runner.invoke(main, ["kb", "runs", "--search", search_id, "--json", *kb_args]).output
+    )
+    assert {r["pipeline_id"] for r in listed} == {r["pipeline_id"] for r in of_search}
+    forgot = runner.invoke(main, ["kb", "forget-runs", "--search", search_id, *kb_args])
+    assert forgot.exit_code == 0, forgot.output
+    # what evaluate recorded stays, even where the search ran the same pipeline
+    left = json.loads(runner.invoke(main, ["kb", "runs", "--json", *kb_args]).output)
+    assert [(r["family"], r["n_evaluations"], r["search"]) for r in left] == [
+        ("naive_bayes", 2, "")
+    ]
