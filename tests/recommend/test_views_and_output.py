@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import itertools
+import sys
 import json
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from click.testing import CliRunner
 
 from mile_meta.cli import main
@@ -200,3 +202,20 @@ def test_a_search_is_forgotten_by_its_id_and_only_it(writable_kb_path: Path) -> 
     assert [(r["family"], r["n_evaluations"], r["search"]) for r in left] == [
         ("naive_bayes", 2, "")
     ]
+
+
+def test_pipelines_of_a_library_not_installed_are_left_out_and_named(
+    default_sources_kb_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mile_meta.recommend import recommend
+
+    dataset = load_dataset(EXAMPLE, "class")
+    with KnowledgeBase.open(default_sources_kb_path) as kb:
+        everything = recommend(dataset, kb=kb, top=2000, use_local=False)
+        assert any(r.family == "catboost" for r in everything.recommendations)
+        monkeypatch.setitem(sys.modules, "catboost", None)  # as if it were not installed
+        without = recommend(dataset, kb=kb, top=2000, use_local=False)
+    assert not any(r.family == "catboost" for r in without.recommendations)
+    assert any("catboost pipelines are left out" in w for w in without.warnings)
+    kept = [r.pipeline_id for r in everything.recommendations if r.family != "catboost"]
+    assert [r.pipeline_id for r in without.recommendations] == kept
