@@ -214,7 +214,9 @@ def create_app(workbench: Workbench, *, loopback_only: bool = True) -> FastAPI:
 
     @app.post("/api/sessions/{session_id}/search")
     def search(session_id: str, payload: dict[str, Any]) -> Any:
-        return workbench.start_search(session_id, payload).summary()
+        return workbench.start_search(
+            session_id, payload, replan=bool(payload.get("replan"))
+        ).summary()
 
     @app.get("/api/jobs/{job_id}")
     def job(job_id: str) -> Any:
