@@ -147,7 +147,16 @@ class Workbench:
         # transformed folds outlive one evaluation: a hyperparameter-only edit reuses them
         self.fold_cache = FoldCache(self.data_dir / "fold-cache", max_entries=128)
         self._fold_lock = threading.Lock()
-        self.warm_up()
+        self._first_warm_up: concurrent.futures.Future[None] | None = None
+
+    def warm_up_once(self) -> concurrent.futures.Future[None]:
+        """The first :meth:`warm_up`, started when the workbench is first used (the page's
+        first request for data, an upload, a session), not when the server starts: fitting
+        meta-learners takes the CPU for seconds, and the first page must not wait for it."""
+        with self._lock:
+            if self._first_warm_up is None:
+                self._first_warm_up = self.warm_up()
+            return self._first_warm_up
 
     def warm_up(self) -> concurrent.futures.Future[None]:
         """Fit (or load) the meta-learners of the default metrics in the background, so the
@@ -246,6 +255,7 @@ class Workbench:
         """Read a CSV/Parquet file and describe its columns (with a suggested target)."""
         from mile_meta.data import read_table
 
+        self.warm_up_once()  # a ranking comes next
         resolved = Path(path).expanduser()
         if not resolved.is_absolute():
             raise WorkbenchError(
@@ -388,6 +398,7 @@ class Workbench:
     def session(self, session_id: str) -> dict[str, Any]:
         from mile_meta.kb import Workflows
 
+        self.warm_up_once()
         def read() -> dict[str, Any]:
             workflows = Workflows(self._kb())
             return {
@@ -400,8 +411,10 @@ class Workbench:
         return json_safe(self.call(read))
 
     def sessions(self) -> list[dict[str, Any]]:
+        """The sessions, newest first (the page asks once loaded: the workbench is in use)."""
         from mile_meta.kb import Workflows
 
+        self.warm_up_once()
         return json_safe(self.call(lambda: Workflows(self._kb()).sessions()))
 
     # -- recommendations -------------------------------------------------------------------
