@@ -130,6 +130,8 @@ class SearchJournal:
         from mile_meta.search._base import admits
         from mile_meta.search._space import constrained_space
 
+        if not self.resume:
+            raise ValueError("open the journal with resume=True to re-plan what it holds")
         space, _ = constrained_space(task_type, constraints)
         records = self.records()
         dropped: set[str] = set()

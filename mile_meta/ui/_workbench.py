@@ -399,6 +399,7 @@ class Workbench:
         from mile_meta.kb import Workflows
 
         self.warm_up_once()
+
         def read() -> dict[str, Any]:
             workflows = Workflows(self._kb())
             return {
