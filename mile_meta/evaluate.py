@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -343,6 +344,7 @@ def evaluate_pipeline(
     cache: ReuseStore | None = None,
     rows: np.ndarray | None = None,
     keep_predictions: bool = False,
+    progress: Callable[[int, int, float], None] | None = None,
 ) -> EvaluationResult:
     """Cross-validate one pipeline on ``dataset`` and (with ``kb`` and ``record``) record it.
 
@@ -353,7 +355,9 @@ def evaluate_pipeline(
     fidelity schedule of the search); its results are recorded with ``train_size`` set.
     ``keep_predictions`` also returns the out-of-fold predictions (``result.predictions``,
     what the search's ensembles and tuned decisions are built from), taken from the same
-    fitted fold models through the reuse store.
+    fitted fold models through the reuse store. ``progress(done, total, mean_so_far)`` is
+    called after each fold (folds done, folds in all, the mean score of the folds done), so
+    a caller can show an evaluation's progress while it runs.
     """
     started = time.perf_counter()
     spec = resolve_pipeline(pipeline, kb)
@@ -429,6 +433,8 @@ def evaluate_pipeline(
         reused_folds += outcome.reused == "predictions"
         resized += outcome.reused == "resized"
         reused_stages += outcome.stages_reused
+        if progress is not None:
+            progress(index + 1, len(folds), float(np.mean(scores)))
     result = EvaluationResult(
         pipeline_id=spec.pipeline_id,
         spec=spec,

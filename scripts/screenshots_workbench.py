@@ -2,7 +2,8 @@
 
 Starts ``mile-meta ui`` on a private copy of a knowledge base, drives Debian's chromium with
 Playwright through the bundled example (upload, recommendations, an edit, a comparison, a
-10-second cruise-control search, the browser, the plots) and writes one PNG per screen.
+10-second cruise-control search and its re-plan under a changed constraint, the browser, the
+plots) and writes one PNG per screen.
 
     python scripts/screenshots_workbench.py --kb /path/kb.sqlite --out docs/images
 
@@ -162,6 +163,18 @@ def main() -> None:
             "document.querySelector('[data-testid=constraint-check]').textContent.includes('10 s')"
         )
         page.click("[data-testid=start-search]")
+        page.wait_for_function(
+            "document.querySelector('[data-testid=search-status]').textContent.startsWith('finished')"
+        )
+        # a constraint changed (decision trees excluded), and the search re-planned from
+        # what it evaluated
+        page.click("[data-testid=family-decision_tree]")
+        page.click("[data-testid=family-decision_tree]")
+        page.wait_for_function("!document.querySelector('[data-testid=replan-search]').disabled")
+        page.click("[data-testid=replan-search]")
+        page.wait_for_function(
+            "document.querySelector('[data-testid=replan-note]').textContent.startsWith('re-planned')"
+        )
         page.wait_for_function(
             "document.querySelector('[data-testid=search-status]').textContent.startsWith('finished')"
         )

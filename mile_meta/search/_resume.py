@@ -9,6 +9,8 @@ again, the best so far and the ensemble's library carry over, and the search goe
 budget of its own (each session gets the whole ``--budget``). A ``kill -9`` loses only what was
 in flight: a record cut short by the kill is ignored, and the study's trials left running are
 marked failed.
+:meth:`SearchJournal.replan` lets a search resume under changed constraints (the workbench's
+re-plan): what the new constraints rule out is dropped first.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ if TYPE_CHECKING:
     from mile_meta.search._base import Outcome
     from mile_meta.search._budget import SearchState
     from mile_meta.search._records import Evaluation
+    from mile_meta.search._space import Constraints
 
 __all__ = ["SearchJournal"]
 
@@ -112,3 +115,54 @@ class SearchJournal:
                 "rows in earlier sessions carried over (this session has its own budget)"
             )
         return restored
+
+    def replan(self, task_type: str, constraints: Constraints) -> int:
+        """Keep what was evaluated here that ``constraints`` still admit, so a search resumed
+        from this folder under changed constraints starts from it; how many evaluations were
+        dropped.
+
+        An evaluation is dropped when its estimator is ruled out, a pin changes its spec or
+        its fit took longer than ``max_fit_seconds``; its candidate's decision goes with it
+        (it is evaluated again if proposed). The optimizer's study starts afresh, since its
+        space changed (Optuna refuses an ``estimator`` choice whose options changed); the
+        candidates already decided are told to it, unevaluated, when it proposes them again.
+        """
+        from mile_meta.search._base import admits
+        from mile_meta.search._space import constrained_space
+
+        if not self.resume:
+            raise ValueError("open the journal with resume=True to re-plan what it holds")
+        space, _ = constrained_space(task_type, constraints)
+        records = self.records()
+        dropped: set[str] = set()
+        for record in records:
+            if record[0] != "evaluation":
+                continue
+            evaluation = record[1]
+            candidate = evaluation.candidate
+            too_slow = (
+                constraints.max_fit_seconds is not None
+                and evaluation.fit_seconds is not None
+                and evaluation.fit_seconds > constraints.max_fit_seconds
+            )
+            if (
+                not admits(space, candidate, constraints)
+                or space.apply_pins(candidate.spec) != candidate.spec
+                or too_slow
+            ):
+                dropped.add(candidate.pipeline_id)
+        kept = [
+            record
+            for record in records
+            if (record[1] if record[0] == "outcome" else record[1].candidate.pipeline_id)
+            not in dropped
+        ]
+        partial = self.log_path.with_suffix(".replan")
+        with open(partial, "wb") as handle:
+            for record in kept:
+                pickle.dump(record, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            handle.flush()
+            os.fsync(handle.fileno())
+        partial.replace(self.log_path)
+        self.study_path.unlink(missing_ok=True)
+        return len(dropped)

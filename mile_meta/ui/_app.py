@@ -98,15 +98,20 @@ def create_app(workbench: Workbench, *, loopback_only: bool = True) -> FastAPI:
         return JSONResponse({"error": str(error).splitlines()[0]}, status_code=400)
 
     # -- the page --------------------------------------------------------------------------
+    # held in memory and answered on the event loop: no file read, no worker thread, so the
+    # page comes at once even while a warm-up or an evaluation keeps the process busy
+    pages = {name: (_STATIC / name).read_bytes() for name in _STATIC_FILES}
+    revalidate = {"Cache-Control": "no-cache"}
+
     @app.get("/", include_in_schema=False)
-    def index() -> Response:
-        return FileResponse(_STATIC / "index.html", media_type="text/html")
+    async def index() -> Response:
+        return Response(pages["index.html"], media_type="text/html", headers=revalidate)
 
     @app.get("/static/{name}", include_in_schema=False)
-    def static(name: str) -> Response:
-        if name not in _STATIC_FILES:
+    async def static(name: str) -> Response:
+        if name not in pages:
             return JSONResponse({"error": f"no file {name}"}, status_code=404)
-        return FileResponse(_STATIC / name, media_type=_STATIC_FILES[name])
+        return Response(pages[name], media_type=_STATIC_FILES[name], headers=revalidate)
 
     @app.get("/vendor/plotly.min.js", include_in_schema=False)
     def plotly(request: Request) -> Response:
@@ -214,7 +219,9 @@ def create_app(workbench: Workbench, *, loopback_only: bool = True) -> FastAPI:
 
     @app.post("/api/sessions/{session_id}/search")
     def search(session_id: str, payload: dict[str, Any]) -> Any:
-        return workbench.start_search(session_id, payload).summary()
+        return workbench.start_search(
+            session_id, payload, replan=bool(payload.get("replan"))
+        ).summary()
 
     @app.get("/api/jobs/{job_id}")
     def job(job_id: str) -> Any:

@@ -61,6 +61,11 @@ class Job:
                 self.changed.wait(timeout)
             return self.events[cursor:]
 
+    def wait_until_finished(self, timeout: float | None = None) -> bool:
+        """Wait for the job to end (done, failed or stopped); False on a timeout."""
+        with self.changed:
+            return self.changed.wait_for(lambda: self.status != "running", timeout)
+
     def summary(self) -> dict[str, Any]:
         return {
             "job_id": self.job_id,

@@ -147,7 +147,16 @@ class Workbench:
         # transformed folds outlive one evaluation: a hyperparameter-only edit reuses them
         self.fold_cache = FoldCache(self.data_dir / "fold-cache", max_entries=128)
         self._fold_lock = threading.Lock()
-        self.warm_up()
+        self._first_warm_up: concurrent.futures.Future[None] | None = None
+
+    def warm_up_once(self) -> concurrent.futures.Future[None]:
+        """The first :meth:`warm_up`, started when the workbench is first used (the page's
+        first request for data, an upload, a session), not when the server starts: fitting
+        meta-learners takes the CPU for seconds, and the first page must not wait for it."""
+        with self._lock:
+            if self._first_warm_up is None:
+                self._first_warm_up = self.warm_up()
+            return self._first_warm_up
 
     def warm_up(self) -> concurrent.futures.Future[None]:
         """Fit (or load) the meta-learners of the default metrics in the background, so the
@@ -246,6 +255,7 @@ class Workbench:
         """Read a CSV/Parquet file and describe its columns (with a suggested target)."""
         from mile_meta.data import read_table
 
+        self.warm_up_once()  # a ranking comes next
         resolved = Path(path).expanduser()
         if not resolved.is_absolute():
             raise WorkbenchError(
@@ -388,18 +398,24 @@ class Workbench:
     def session(self, session_id: str) -> dict[str, Any]:
         from mile_meta.kb import Workflows
 
+        self.warm_up_once()
+
         def read() -> dict[str, Any]:
             workflows = Workflows(self._kb())
             return {
                 "session": workflows.session(session_id),
                 "versions": [v.to_dict() for v in workflows.versions(session_id)],
+                # a search kept what it evaluated: a re-plan can resume from it
+                "searched": self.search_folder(session_id).is_dir(),
             }
 
         return json_safe(self.call(read))
 
     def sessions(self) -> list[dict[str, Any]]:
+        """The sessions, newest first (the page asks once loaded: the workbench is in use)."""
         from mile_meta.kb import Workflows
 
+        self.warm_up_once()
         return json_safe(self.call(lambda: Workflows(self._kb()).sessions()))
 
     # -- recommendations -------------------------------------------------------------------
@@ -609,13 +625,6 @@ class Workbench:
                 409,
             )
         state = self._state(session_id)
-        predicted = None
-        if state.report is not None:
-            match = next(
-                (r for r in state.report.recommendations if r.pipeline_id == spec.pipeline_id), None
-            )
-            if match is not None:
-                predicted = (match.predicted_score, match.lower, match.upper)
         expected = _expected_seconds(state, spec.pipeline_id, cv)
         if parent_id is not None and author == "user":
             action = self.call(
@@ -625,20 +634,39 @@ class Workbench:
         def work(job: Job) -> dict[str, Any]:
             from mile_meta.evaluate import evaluate_pipeline
             from mile_meta.kb import KnowledgeBase
+            from mile_meta.metrics import resolve_metric
+            from mile_meta.recommend import compare_evaluation
 
             job.emit(
-                {"type": "start", "description": spec.describe(), "expected_seconds": expected}
+                {
+                    "type": "start",
+                    "description": spec.describe(),
+                    "expected_seconds": expected,
+                    "folds": cv,
+                }
             )
             done = threading.Event()
 
-            def tick() -> None:  # the page's progress bar: elapsed against the expected time
+            def tick() -> None:  # the page's clock between folds: elapsed against expected
                 while not done.wait(0.5):
                     job.emit({"type": "progress", "expected_seconds": expected})
+
+            def fold_finished(finished: int, total: int, mean_so_far: float) -> None:
+                job.emit(
+                    {
+                        "type": "fold",
+                        "done": finished,
+                        "total": total,
+                        "score": mean_so_far,
+                        "expected_seconds": expected,
+                    }
+                )
 
             threading.Thread(target=tick, daemon=True).start()
             try:
                 with KnowledgeBase.open(self.kb_path, must_exist=True) as kb:
                     error = None
+                    comparison = None
                     try:
                         with self._fold_lock:
                             result = evaluate_pipeline(
@@ -649,11 +677,21 @@ class Workbench:
                                 kb=kb,
                                 record=True,
                                 cache=self.fold_cache,
+                                progress=fold_finished,
                             )
                     except MileMetaError as failure:
                         result, error = None, str(failure).splitlines()[0]
-                    from mile_meta.metrics import resolve_metric
-
+                    if result is not None:
+                        job.emit({"type": "comparing"})
+                        # the prediction (ranked without this data's own runs) and the
+                        # knowledge base's best on similar data, as `mile-meta evaluate` says
+                        with contextlib.suppress(MileMetaError):
+                            comparison = compare_evaluation(result, state.dataset, kb)
+                    predicted = None
+                    if comparison is not None and comparison.predicted is not None:
+                        lower, upper = comparison.lower, comparison.upper
+                        if lower is not None and upper is not None:
+                            predicted = (comparison.predicted, lower, upper)
                     metric = resolve_metric(session.metric)
                     version = Workflows(kb).add_version(
                         session_id,
@@ -677,7 +715,6 @@ class Workbench:
                     )
                     # this page's own change: it must not look like another tab's
                     revision = Workflows(kb).session(session_id).revision
-                    best = _kb_best_on_similar(kb, state, metric.name)
             finally:
                 done.set()
             self.warm_up()  # the new local run changes the next ranking's meta-learner
@@ -689,8 +726,9 @@ class Workbench:
                 {
                     "version": version.to_dict(),
                     "revision": revision,
-                    "kb_best": best,
-                    "prediction": predicted,
+                    "comparison": None
+                    if comparison is None
+                    else {**json_safe(comparison), "verdict": comparison.verdict},
                 }
             )
 
@@ -755,13 +793,27 @@ class Workbench:
             }
         )
 
-    def start_search(self, session_id: str, form: dict[str, Any]) -> Job:
-        """Launch cruise-control (autopilot when no constraint is set) in the background."""
-        from mile_meta.kb import Workflows
-        from mile_meta.search import constrained_space, parse_duration
+    def search_folder(self, session_id: str) -> Path:
+        """Where the session's searches keep what they evaluated (the engine's resume folder)."""
+        return self.data_dir / "searches" / _SAFE_NAME.sub("_", session_id)
 
-        if self.jobs.running(session_id, "search") is not None:
+    def start_search(self, session_id: str, form: dict[str, Any], *, replan: bool = False) -> Job:
+        """Launch cruise-control (autopilot when no constraint is set) in the background.
+
+        With ``replan`` the search resumes the session's last one under the form's
+        constraints (the engine's resume: what they still admit is carried over, nothing is
+        evaluated twice); a search still running is stopped first, keeping its best.
+        """
+        from mile_meta.kb import Workflows
+        from mile_meta.search import SearchSettings, constrained_space, parse_duration
+
+        running = self.jobs.running(session_id, "search")
+        if running is not None and not replan:
             raise WorkbenchError("a search is already running in this session; stop it first", 409)
+        if running is not None and running.stop_requested.is_set():
+            raise WorkbenchError(
+                "the running search is already stopping for a re-plan; wait for it", 409
+            )
         state = self._state(session_id)
         session = self.call(lambda: Workflows(self._kb()).session(session_id))
         budget = parse_duration(str(form.get("budget") or "60s"))
@@ -771,10 +823,14 @@ class Workbench:
             )
         constraints = self.constraints(form)
         constrained_space(state.dataset.task_type, constraints)  # refuse before starting
+        folder = self.search_folder(session_id)
+        if running is not None:
+            running.stop_requested.set()  # it keeps its best; the re-plan starts when it ended
 
         def work(job: Job) -> dict[str, Any]:
             from mile_meta.kb import KnowledgeBase
             from mile_meta.search import cruise_control
+            from mile_meta.search._resume import SearchJournal
 
             raised = threading.Event()
 
@@ -796,6 +852,7 @@ class Workbench:
                             if last is None
                             else {
                                 "number": last.number,
+                                "pipeline_id": last.candidate.pipeline_id,
                                 "description": last.candidate.spec.describe(),
                                 "family": last.candidate.family,
                                 "score": last.score,
@@ -818,22 +875,40 @@ class Workbench:
                     raised.set()
                     raise KeyboardInterrupt
 
-            job.emit({"type": "start", "budget": budget})
-            with KnowledgeBase.open(self.kb_path, must_exist=True) as kb:
-                result = cruise_control(
-                    state.dataset,
-                    metric=session.metric,
-                    budget=budget,
-                    include=constraints.include,
-                    exclude=constraints.exclude,
-                    pinned=dict(constraints.pinned),
-                    max_fit_seconds=constraints.max_fit_seconds,
-                    interpretable=constraints.interpretable,
-                    max_model_bytes=constraints.max_model_bytes,
-                    kb=kb,
-                    progress=progress,
-                    record=True,
+            if running is not None:
+                job.emit(
+                    {"type": "note", "text": "stopping the running search (its best is kept)…"}
                 )
+                running.wait_until_finished()
+            resume = replan and SearchJournal(folder, resume=True).records() != []
+            note = None
+            if resume:
+                journal = SearchJournal(folder, resume=True)
+                dropped = journal.replan(state.dataset.task_type, constraints)
+                kept = sum(record[0] == "evaluation" for record in journal.records())
+                note = (
+                    f"re-planned from the last search: {kept} evaluation{'s' * (kept != 1)} "
+                    "carried over"
+                    + (f", {dropped} that the new constraints rule out dropped" if dropped else "")
+                )
+            elif replan:
+                note = "nothing evaluated yet in this session: a new search"
+            job.emit({"type": "start", "budget": budget, "replan": resume, "note": note})
+            settings = SearchSettings.create(
+                budget=budget,
+                include=constraints.include,
+                exclude=constraints.exclude,
+                pinned=dict(constraints.pinned),
+                max_fit_seconds=constraints.max_fit_seconds,
+                interpretable=constraints.interpretable,
+                max_model_bytes=constraints.max_model_bytes,
+                metric=session.metric,
+                record=True,
+                resume_folder=str(folder),
+                resume=resume,
+            )
+            with KnowledgeBase.open(self.kb_path, must_exist=True) as kb:
+                result = cruise_control(state.dataset, kb=kb, progress=progress, settings=settings)
                 summary = result.summary()
                 version = None
                 best = result.best
@@ -893,8 +968,7 @@ class Workbench:
 
         def compute() -> list[dict[str, Any]]:
             kb = self._kb()
-            if not kb.db["patterns"].exists() or not kb.db["patterns"].count:
-                ensure_corpus(kb)
+            ensure_corpus(kb)  # one query when the bundled patterns are there already
             if not text.strip():
                 return [
                     {"name": p.name, "score": None, "stages": list(p.stages), "title": p.name}
@@ -925,7 +999,7 @@ class Workbench:
             values = (values - values.mean(axis=0)) / (values.std(axis=0) + 1e-12)
             _, _, components = np.linalg.svd(values[:-1], full_matrices=False)
             projected = values @ components[:2].T
-            names = dict(kb.db.execute("SELECT dataset_id, name FROM datasets").fetchall())
+            names = kb.dataset_names(frame.index)
             return {
                 "features": columns,
                 "points": [
@@ -1028,39 +1102,6 @@ def _edit_action(workflows: Any, parent_id: str, spec: dict[str, Any]) -> str:
     )
     more = f" and {len(changes) - 4} more" if len(changes) > 4 else ""
     return f"edit of v{parent.number}: {words}{more}" if changes else f"re-run of v{parent.number}"
-
-
-def _kb_best_on_similar(kb: Any, state: _SessionState, metric: str) -> dict[str, Any] | None:
-    """The knowledge base's best result on the dataset nearest to the user's (not the user's)."""
-    report = state.report
-    if report is None:
-        return None
-    from mile_meta.metrics import resolve_metric
-    from mile_meta.ranking import nearest_datasets
-
-    try:
-        near = nearest_datasets(
-            kb,
-            report.meta_features,
-            resolve_metric(metric),
-            exclude=(state.dataset.dataset_id,),
-            k=5,
-        )
-    except MileMetaError:
-        return None
-    for item in near:
-        best = kb.best_pipelines(item.dataset_id, report.knowledge_base_metric, limit=1)
-        if best:
-            return {
-                "dataset_id": item.dataset_id,
-                "dataset_name": item.dataset_name,
-                "distance": item.distance,
-                "family": best[0].family,
-                "description": best[0].origin_key,
-                "score": _in_user_metric(best[0].value, report.knowledge_base_metric, metric),
-                "metric": metric,
-            }
-    return None
 
 
 def json_dumps(value: Any) -> str:

@@ -146,10 +146,25 @@ def test_csv_to_recommendation_edit_compare_and_search(server: str, browser: Any
     first.click()
     page.wait_for_selector("[data-testid=rec-details] .answers strong", timeout=120_000)
     assert "similar dataset" in page.inner_text("[data-testid=rec-details]")
-    # evaluate the recommendation as it is: the result sits beside its prediction
+    # evaluate the recommendation as it is, watching each fold finish; the result sits
+    # beside its prediction and the knowledge base's best on similar data
+    page.evaluate(
+        """() => {
+          window.foldLines = [];
+          new MutationObserver((changes) => changes.forEach((change) => change.addedNodes
+            .forEach((node) => window.foldLines.push(node.textContent))))
+            .observe(document.querySelector('[data-testid=eval-fold]'), { childList: true });
+        }"""
+    )
     first.locator("[data-testid=evaluate-rec]").click()
     _until(page, "document.querySelector('[data-testid=score]') !== null")
+    seen = page.evaluate("window.foldLines")
+    done = [int(line.split("/")[0].split()[-1]) for line in seen if " done" in line]
+    assert set(done) - {0} == {1, 2, 3, 4, 5}, seen
+    assert done == sorted(done), seen
+    assert any("mean so far" in line for line in seen), seen
     assert "Predicted" in page.inner_text("[data-testid=vs-prediction]")
+    assert "most similar datasets" in page.inner_text("[data-testid=vs-kb]")
     # an invalid value is refused with the reason, a valid one is evaluated as a new version
     numeric = page.locator("#editor fieldset").last.locator("input[inputmode=decimal]").first
     numeric.fill("-1e9")
@@ -187,6 +202,23 @@ def test_csv_to_recommendation_edit_compare_and_search(server: str, browser: Any
     assert page.locator("[data-testid=leaderboard] tbody tr").count() >= 1
     assert "kept as version 3" in page.inner_text("[data-testid=search-best]")
     page.wait_for_selector("#search-plot .main-svg")
+    # a constraint changed, and the search re-planned from what it evaluated
+    page.click("[data-testid=family-decision_tree]")
+    page.click("[data-testid=family-decision_tree]")  # ✓ then ✗: decision trees excluded
+    page.wait_for_function("!document.querySelector('[data-testid=replan-search]').disabled")
+    page.click("[data-testid=replan-search]")
+    _until(
+        page,
+        "document.querySelector('[data-testid=replan-note]').textContent"
+        ".startsWith('re-planned from the last search')",
+    )
+    _until(
+        page,
+        "document.querySelector('[data-testid=search-status]').textContent.startsWith('finished')",
+    )
+    assert "kept as version 4" in page.inner_text("[data-testid=search-best]")
+    leaderboard = page.inner_text("[data-testid=leaderboard]")
+    assert "DecisionTree" not in leaderboard
     assert problems == []
 
 

@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 from workbench_helpers import EXAMPLE_CSV, open_session, upload_example, wait_for_job
 
+from mile_meta.search._resume import SearchJournal
+
 pytest.importorskip("fastapi", reason="the workbench needs the ui extra: pip install -e '.[ui]'")
 pytest.importorskip("plotly", reason="the workbench needs the ui extra: pip install -e '.[ui]'")
 
@@ -131,6 +133,20 @@ def test_evaluate_records_versions_and_a_second_tab_is_told(client: Any) -> None
     assert done["status"] == "done", done
     first = done["result"]["version"]
     assert first["number"] == 1 and len(first["fold_scores"]) == 5
+    # each fold is reported as it finishes, with the mean of the folds done so far
+    events = client.app.state.workbench.jobs.get(job["job_id"]).events
+    folds = [e for e in events if e["type"] == "fold"]
+    assert [(e["done"], e["total"]) for e in folds] == [(k, 5) for k in range(1, 6)]
+    assert folds[0]["score"] == pytest.approx(first["fold_scores"][0])
+    assert folds[-1]["score"] == pytest.approx(first["mean"])
+    # beside the prediction and the knowledge base's best on similar data, as
+    # mile_meta.recommend.compare_evaluation says
+    comparison = done["result"]["comparison"]
+    assert comparison["measured"] == pytest.approx(first["mean"])
+    assert comparison["verdict"] and comparison["nearest_best"]
+    assert {"dataset_name", "distance", "pipeline", "score"} <= set(comparison["nearest_best"][0])
+    if comparison["predicted"] is not None:
+        assert first["predicted_score"] == pytest.approx(comparison["predicted"])
     assert done["result"]["revision"] == 1  # the tab that evaluated knows its own change
     # tab 2 still believes the session is at revision 0
     stale = client.post(
@@ -237,3 +253,50 @@ def test_a_stopped_search_keeps_its_best_as_a_version(client: Any) -> None:
     assert summary["elapsed_seconds"] < 100
     version = done["result"]["version"]
     assert version["author"] == "search" and version["mean"] == summary["best"]["score"]
+
+
+def test_a_changed_constraint_replans_from_what_the_search_evaluated(client: Any) -> None:
+    session_id = open_session(client)["session"]["session_id"]
+    workbench = client.app.state.workbench
+    form = {"budget": "120s", "include": ["naive_bayes", "decision_tree", "logistic_regression"]}
+    first = client.post(f"/api/sessions/{session_id}/search", json=form).json()
+    journal = workbench.search_folder(session_id) / "evaluations.pkl"
+    running = workbench.jobs.get(first["job_id"])
+    deadline = time.monotonic() + 150
+    # wait for candidates evaluated on all rows (what a resumed search carries over)
+    while time.monotonic() < deadline and running.status == "running":
+        logged = SearchJournal(journal.parent, resume=True).records() if journal.exists() else []
+        if sum(r[0] == "evaluation" for r in logged) >= 2:
+            break
+        time.sleep(0.3)
+    before = SearchJournal(journal.parent, resume=True).records()
+    evaluated = {
+        r[1].candidate.pipeline_id: r[1].candidate.family for r in before if r[0] == "evaluation"
+    }
+    assert evaluated, "the first search evaluated nothing on all rows"
+    # the user drops decision trees while the search runs, and re-plans
+    changed = {"budget": "8s", "include": ["naive_bayes", "logistic_regression"]}
+    second = client.post(
+        f"/api/sessions/{session_id}/search", json={**changed, "replan": True}
+    ).json()
+    assert wait_for_job(client, first["job_id"])["status"] == "stopped"
+    done = wait_for_job(client, second["job_id"])
+    assert done["status"] == "done", done
+    start = next(e for e in workbench.jobs.get(second["job_id"]).events if e["type"] == "start")
+    assert start["replan"] and start["note"].startswith("re-planned from the last search")
+    summary = done["result"]["summary"]
+    assert any(note.startswith("resumed:") for note in summary["notes"]), summary["notes"]
+    families = {row["family"] for row in summary["leaderboard"]}
+    assert "decision_tree" not in families
+    # what the first search evaluated and the new constraints admit was carried, not redone
+    carried = {pid for pid, family in evaluated.items() if family != "decision_tree"}
+    assert carried <= {row["pipeline_id"] for row in summary["leaderboard"]}
+    redone = [
+        e["last"]["pipeline_id"]
+        for e in workbench.jobs.get(second["job_id"]).events
+        if e["type"] == "progress" and e["last"] and e["last"]["pipeline_id"] in carried
+    ]
+    assert redone == []
+    history = client.get(f"/api/sessions/{session_id}").json()
+    assert history["searched"]
+    assert [v["author"] for v in history["versions"]] == ["search", "search"]

@@ -9,7 +9,7 @@ const state = {
   recs: null, recSort: { key: "rank", asc: true },
   versions: [], ticked: [],
   editorParent: null, editorAuthor: "user", editorAction: "written in the editor",
-  form: null, searchJob: null, searchHistory: [], searchPoints: [], lastSearch: null,
+  form: null, searchJob: null, searched: false, searchHistory: [], searchPoints: [], lastSearch: null,
   kb: { offset: 0, limit: 50, sort: null, descending: false },
   plotly: null,
 };
@@ -146,6 +146,7 @@ async function openSession(sessionId, info) {
   state.session = loaded.session;
   state.revision = loaded.session.revision;
   state.versions = loaded.versions;
+  state.searched = !!loaded.searched;
   state.info = info || { task_type: loaded.session.task_type, metric: loaded.session.metric, why: "", higher_is_better: !/error|loss/.test(loaded.session.metric) };
   state.recs = null;
   location.hash = `s=${sessionId}`;
@@ -354,12 +355,19 @@ async function evaluate() {
   $("eval-progress").hidden = false;
   $("eval-bar").removeAttribute("value");
   $("eval-text").textContent = "fitting…";
+  const folds = { done: 0, total: null, score: null, comparing: false };
   await followJob(job.job_id, (event) => {
-    if (event.type === "progress" || event.type === "start") {
-      const expected = event.expected_seconds;
-      if (expected) { $("eval-bar").max = 1; $("eval-bar").value = Math.min(0.97, event.elapsed / expected); }
-      $("eval-text").textContent = `${event.elapsed.toFixed(1)} s${expected ? ` of about ${expected.toFixed(1)} s expected` : ""}`;
-    }
+    if (event.type === "start") folds.total = event.folds;
+    if (event.type === "fold") Object.assign(folds, { done: event.done, total: event.total, score: event.score });
+    if (event.type === "comparing") folds.comparing = true;
+    const expected = event.expected_seconds;
+    // the bar is the share of folds done (the clock against the expected time before the first)
+    $("eval-bar").max = 1;
+    if (folds.done && folds.total) $("eval-bar").value = folds.done / folds.total;
+    else if (expected) $("eval-bar").value = Math.min(0.97, event.elapsed / expected) / (folds.total || 1);
+    const foldText = folds.total ? `fold ${folds.done}/${folds.total} done` + (folds.score !== null ? ` · mean so far ${fmt(folds.score)}` : "") : "fitting";
+    $("eval-fold").textContent = folds.comparing ? `${foldText} · comparing with the knowledge base…` : foldText;
+    $("eval-text").textContent = `${event.elapsed.toFixed(1)} s${expected ? ` of about ${expected.toFixed(1)} s expected` : ""}`;
   }, async (end) => {
     $("evaluate").disabled = false;
     $("eval-progress").hidden = true;
@@ -375,20 +383,26 @@ async function evaluate() {
 function showResult(result) {
   const v = result.version;
   const box = $("eval-result");
-  const better = state.info.higher_is_better;
   const rows = [el("p", { class: "big", "data-testid": "score", text: `${fmt(v.mean)} ± ${fmt(v.std, 2)}` }),
     el("p", {}, `${v.metric.replace(/_/g, " ")} over ${v.fold_scores.length} folds; fit ${seconds(v.fit_seconds)} per fold`,
       v.cached_folds ? `; ${v.cached_folds} fold(s) reused preprocessing from the cache` : "", `; version ${v.number}.`)];
-  if (v.predicted_score !== null) {
-    const inside = v.mean >= v.predicted_lower && v.mean <= v.predicted_upper;
-    rows.push(el("p", { "data-testid": "vs-prediction" }, `Predicted ${fmt(v.predicted_score)} (${fmt(v.predicted_lower, 3)} – ${fmt(v.predicted_upper, 3)}): `,
-      el("span", { class: inside ? "ok" : "warn", text: inside ? "inside the interval" : (v.mean > v.predicted_upper) === better ? "better than predicted" : "worse than predicted" })));
+  // what `mile-meta evaluate` says too: mile_meta.recommend.compare_evaluation
+  const c = result.comparison;
+  if (!c) {
+    rows.push(el("p", { class: "hint", "data-testid": "vs-prediction", text: "No comparison with the knowledge base for this result." }));
   } else {
-    rows.push(el("p", { class: "hint", text: "No prediction for this exact pipeline (edited or not ranked)." }));
-  }
-  if (result.kb_best) {
-    const b = result.kb_best;
-    rows.push(el("p", { "data-testid": "vs-kb" }, `Knowledge base's best on the most similar dataset (${b.dataset_name}, distance ${fmt(b.distance, 2)}): ${b.family}, ${fmt(b.score)} ${b.metric.replace(/_/g, " ")}.`));
+    if (c.predicted !== null) {
+      const kind = c.verdict.startsWith("inside") ? "ok" : "warn";
+      rows.push(el("p", { "data-testid": "vs-prediction" }, `Predicted ${fmt(c.predicted)} (${fmt(c.lower, 3)} – ${fmt(c.upper, 3)}; rank ${c.rank} of ${fmt(c.n_ranked)} for this data, ranked without its own runs): `,
+        el("span", { class: kind, text: c.verdict })));
+    } else {
+      rows.push(el("p", { class: "hint", "data-testid": "vs-prediction", text: `No prediction for this exact pipeline: ${c.verdict}.` }));
+    }
+    if (c.nearest_best.length) {
+      const yours = c.measured_on_ranking_metric === null ? "" : ` (yours: ${fmt(c.measured_on_ranking_metric)})`;
+      rows.push(el("div", { "data-testid": "vs-kb" }, el("p", { text: `The knowledge base's best on the most similar datasets, ${c.ranking_metric.replace(/_/g, " ")}${yours}:` }),
+        el("ul", {}, c.nearest_best.map((b) => el("li", {}, `${b.dataset_name} (distance ${fmt(b.distance, 2)}): ${fmt(b.score)} by ${b.pipeline}`)))));
+    }
   }
   box.replaceChildren(...rows);
 }
@@ -512,13 +526,16 @@ function checkConstraints() {
       line.className = check.ok ? "ok" : "error";
       line.textContent = check.ok ? `satisfiable: ${check.estimators.length} estimators left (${check.estimators.join(", ")}); budget ${check.budget_seconds} s` : `unsatisfiable: ${check.reason}`;
       document.querySelector("[data-testid=start-search]").disabled = !check.ok || !state.session || !!state.searchJob;
+      $("replan-search").disabled = !check.ok || !state.session || !state.searched;
     } catch (error) { say(error.message); }
   }, 150);
 }
-async function startSearch() {
+async function startSearch(replan = false) {
   say("");
-  const job = await api(`/api/sessions/${state.session.session_id}/search`, { body: constraintForm() });
+  const job = await api(`/api/sessions/${state.session.session_id}/search`, { body: { ...constraintForm(), replan } });
   state.searchJob = job.job_id;
+  state.searched = true;
+  $("replan-note").textContent = replan ? "re-planning: waiting for the running search to stop…" : "";
   state.searchHistory = [];
   state.searchPoints = [];
   document.querySelector("[data-testid=start-search]").disabled = true;
@@ -527,7 +544,11 @@ async function startSearch() {
   $("leaderboard").replaceChildren();
   $("cuts").replaceChildren();
   const live = [];
+  const current = () => state.searchJob === job.job_id;
   await followJob(job.job_id, (event) => {
+    if (!current()) return;  // replaced by a re-plan: the new search owns the view
+    if (event.type === "start" && event.note) $("replan-note").textContent = event.note;
+    if (event.type === "note") $("replan-note").textContent = event.text;
     if (event.type !== "progress") return;
     $("search-bar").value = Math.min(1, event.search_elapsed / event.budget);
     $("search-status").textContent = `${event.phase} · ${event.evaluations} evaluations · ${event.failures} failed · ${event.search_elapsed.toFixed(1)} of ${event.budget.toFixed(0)} s`;
@@ -545,6 +566,7 @@ async function startSearch() {
     ], [...live].reverse().slice(0, 30));
     drawSearchPlot("search-plot");
   }, async (end) => {
+    if (!current()) { await refreshSession(); return; }
     state.searchJob = null;
     $("stop-search").disabled = true;
     checkConstraints();
@@ -685,7 +707,8 @@ function wire() {
   $("reload-versions").addEventListener("click", guarded(loadVersions));
   $("compare").addEventListener("click", guarded(compare));
   $("constraints").addEventListener("input", checkConstraints);
-  $("constraints").addEventListener("submit", guarded(startSearch));
+  $("constraints").addEventListener("submit", guarded(() => startSearch(false)));
+  $("replan-search").addEventListener("click", guarded(() => startSearch(true)));
   $("stop-search").addEventListener("click", guarded(async () => { if (state.searchJob) { await api(`/api/jobs/${state.searchJob}/stop`, { body: {} }); $("search-status").textContent = "stopping: keeping the best so far…"; } }));
   $("kb-table").addEventListener("change", guarded(() => { state.kb = { offset: 0, limit: 50, sort: null, descending: false }; $("kb-rows").replaceChildren(); return loadKbPage(); }));
   $("kb-prev").addEventListener("click", guarded(() => { state.kb.offset = Math.max(0, state.kb.offset - state.kb.limit); return loadKbPage(); }));
