@@ -42,6 +42,7 @@ from mile_meta.search._records import (
     SearchProgress,
 )
 from mile_meta.search._results import SearchResult
+from mile_meta.search._resume import SearchJournal
 from mile_meta.search._settings import SearchSettings
 from mile_meta.search._space import Constraints, SearchSpace, constrained_space, parse_pins
 from mile_meta.search._stages import subsample_rows
@@ -76,6 +77,7 @@ __all__ = [
     "Search",
     "SearchContext",
     "SearchError",
+    "SearchJournal",
     "SearchProgress",
     "SearchResult",
     "SearchSettings",

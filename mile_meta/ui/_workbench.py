@@ -829,8 +829,7 @@ class Workbench:
 
         def work(job: Job) -> dict[str, Any]:
             from mile_meta.kb import KnowledgeBase
-            from mile_meta.search import cruise_control
-            from mile_meta.search._resume import SearchJournal
+            from mile_meta.search import SearchJournal, cruise_control
 
             raised = threading.Event()
 

@@ -9,8 +9,7 @@ import pytest
 from sklearn.datasets import load_breast_cancer
 
 from mile_meta.data import dataset_from_frame
-from mile_meta.search import SearchSettings, autopilot_search
-from mile_meta.search._resume import SearchJournal
+from mile_meta.search import SearchJournal, SearchSettings, autopilot_search
 
 
 @pytest.fixture(scope="module")

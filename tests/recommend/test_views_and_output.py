@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import itertools
-import sys
 import json
+import sys
 from pathlib import Path
 
 import pandas as pd

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from workbench_helpers import EXAMPLE_CSV, open_session, upload_example, wait_for_job
 
-from mile_meta.search._resume import SearchJournal
+from mile_meta.search import SearchJournal
 
 pytest.importorskip("fastapi", reason="the workbench needs the ui extra: pip install -e '.[ui]'")
 pytest.importorskip("plotly", reason="the workbench needs the ui extra: pip install -e '.[ui]'")
