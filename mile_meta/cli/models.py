@@ -33,10 +33,8 @@ def command() -> None:
     "--source",
     "sources",
     multiple=True,
-    default=("lcdb", "oboe"),
-    show_default=True,
-    help="Corpora to learn from (auto-sklearn's one-configuration-per-dataset results "
-    "are too sparse to help the dense Oboe/LCDB matrices).",
+    help="Corpora to learn from (repeatable; default: every corpus the knowledge base holds, "
+    "each metric using those its learner was chosen for).",
 )
 @kb_option
 @json_option
@@ -63,7 +61,7 @@ def train(
             kb,
             out,
             metrics=list(metrics) or None,
-            sources=sources,
+            sources=sources or None,
             progress=lambda metric: progress.update(task, description=f"training {metric}"),
         )
     if as_json:
