@@ -6,6 +6,7 @@ Names follow OpenML's evaluation measures where one exists (``predictive_accurac
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from mile_meta.errors import MileMetaError
@@ -22,6 +23,8 @@ class Metric:
     task_types: tuple[str, ...]
     description: str
     aliases: tuple[str, ...] = ()
+    # the values it can take: a prediction or an interval end outside them means nothing
+    bounds: tuple[float, float] = (0.0, 1.0)
 
 
 _CLASSIFICATION = ("binary", "multiclass")
@@ -58,6 +61,7 @@ METRICS: dict[str, Metric] = {
             _CLASSIFICATION,
             "cross-entropy of predicted probabilities",
             ("logloss",),
+            (0.0, math.inf),
         ),
         Metric(
             "root_mean_squared_error",
@@ -65,9 +69,24 @@ METRICS: dict[str, Metric] = {
             ("regression",),
             "RMSE in the target's unit",
             ("rmse",),
+            (0.0, math.inf),
         ),
-        Metric("mean_absolute_error", False, ("regression",), "MAE in the target's unit", ("mae",)),
-        Metric("r2", True, ("regression",), "coefficient of determination", ("r_squared",)),
+        Metric(
+            "mean_absolute_error",
+            False,
+            ("regression",),
+            "MAE in the target's unit",
+            ("mae",),
+            (0.0, math.inf),
+        ),
+        Metric(
+            "r2",
+            True,
+            ("regression",),
+            "coefficient of determination",
+            ("r_squared",),
+            (-math.inf, 1.0),
+        ),
     ]
 }
 

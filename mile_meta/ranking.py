@@ -773,8 +773,8 @@ def _recommendation(
     def unit(value: float) -> float:
         value = sign * value
         if regression and spread is not None:
-            return spread.to_metric(metric, value)
-        return value
+            value = spread.to_metric(metric, value)
+        return min(max(value, metric.bounds[0]), metric.bounds[1])
 
     ends = sorted((unit(prediction.lower), unit(prediction.upper)))
     predicted = unit(prediction.predicted)
