@@ -25,7 +25,10 @@ def test_contract_provenance_and_content() -> None:
     provenance = json.loads((FOLDER / "PROVENANCE.json").read_text())
     assert counts["datasets"] == len(provenance["datasets"])
     assert provenance["protocol"]["folds"] == 5
-    assert "HistGradientBoostingClassifier" in provenance["protocol"]["classifiers"]
+    classifiers = [json.loads(spec) for spec in provenance["protocol"]["classifiers"]]
+    estimators = [(c["steps"][-1]["component"], c["steps"][-1]["params"]) for c in classifiers]
+    assert ("HistGradientBoostingClassifier", {}) in estimators
+    assert ("HistGradientBoostingClassifier", {"class_weight": "balanced"}) in estimators
     assert "scikit-learn" in provenance["packages"]
     # every dataset says where it came from and why it has its key
     assert all(d["origin"] and d["loader"] and d["key"] for d in provenance["datasets"])
