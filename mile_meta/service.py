@@ -403,7 +403,7 @@ def create_app(
     def health() -> HealthResponse:
         try:
             with open_kb() as kb:
-                datasets = kb.db["datasets"].count
+                datasets = kb.dataset_count()
         except MileMetaError as error:
             raise HTTPException(status_code=503, detail=scrub(str(error))) from None
         return HealthResponse(status="ok", datasets=datasets)

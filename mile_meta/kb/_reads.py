@@ -144,6 +144,25 @@ class KnowledgeBaseReads:
         )
         return {d: display_name(d, known.get(d)) for d in wanted}
 
+    def dataset_count(self) -> int:
+        """How many datasets the knowledge base holds."""
+        return int(self.db.execute("SELECT count(*) FROM datasets").fetchone()[0])
+
+    def dataset_sizes(self) -> pd.DataFrame:
+        """Rows and width of every dataset, indexed by ``dataset_id``: rows from its record,
+        else its largest NumberOfInstances; width its one-hot encoded feature count (Oboe's
+        ``OboeEncodedFeatures``), else OpenML's ``NumberOfFeatures``."""
+        return pd.read_sql_query(
+            "SELECT d.dataset_id,"
+            " coalesce(d.n_rows, (SELECT max(q.value) FROM qualities q"
+            "  WHERE q.dataset_id = d.dataset_id AND q.name = 'NumberOfInstances')) AS rows,"
+            " coalesce((SELECT max(q.value) FROM qualities q WHERE q.dataset_id = d.dataset_id"
+            "  AND q.name = 'OboeEncodedFeatures'), (SELECT max(q.value) FROM qualities q"
+            "  WHERE q.dataset_id = d.dataset_id AND q.name = 'NumberOfFeatures')) AS width"
+            " FROM datasets d",
+            self.db.conn,
+        ).set_index("dataset_id")
+
     def existing_datasets(self, dataset_ids: Iterable[str]) -> tuple[str, ...]:
         """Those of ``dataset_ids`` the knowledge base holds, sorted."""
         wanted = sorted(set(dataset_ids))

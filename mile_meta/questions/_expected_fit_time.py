@@ -156,7 +156,7 @@ class ExpectedFitTime(Question):
         report = context.report
         candidates = context.candidates()
         nearest = context.nearest_datasets()
-        shapes = self._shapes(context)
+        shapes = context.kb.dataset_sizes()
         candidate_ids = [c.pipeline_id for c in candidates]
         runtimes = context.evaluations(report.knowledge_base_metric)
         runtimes = runtimes[
@@ -261,20 +261,6 @@ class ExpectedFitTime(Question):
             "median of the scaled times; interval: their 10th–90th percentile."
         )
         return self.answered(summary, tuple(rows), evidence, method)
-
-    @staticmethod
-    def _shapes(context: QuestionContext) -> pd.DataFrame:
-        """Rows and one-hot width of every knowledge-base dataset (index: dataset_id)."""
-        return pd.read_sql_query(
-            "SELECT d.dataset_id,"
-            " coalesce(d.n_rows, (SELECT max(q.value) FROM qualities q"
-            "  WHERE q.dataset_id = d.dataset_id AND q.name = 'NumberOfInstances')) AS rows,"
-            " coalesce((SELECT max(q.value) FROM qualities q WHERE q.dataset_id = d.dataset_id"
-            "  AND q.name = 'OboeEncodedFeatures'), (SELECT max(q.value) FROM qualities q"
-            "  WHERE q.dataset_id = d.dataset_id AND q.name = 'NumberOfFeatures')) AS width"
-            " FROM datasets d",
-            context.kb.db.conn,
-        ).set_index("dataset_id")
 
     @staticmethod
     def _exponents(context: QuestionContext) -> tuple[dict[str, float], str]:
