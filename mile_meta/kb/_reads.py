@@ -151,13 +151,16 @@ class KnowledgeBaseReads:
     def dataset_sizes(self) -> pd.DataFrame:
         """Rows and width of every dataset, indexed by ``dataset_id``: rows from its record,
         else its largest NumberOfInstances; width its one-hot encoded feature count (Oboe's
-        ``OboeEncodedFeatures``), else OpenML's ``NumberOfFeatures``."""
+        ``OboeEncodedFeatures`` or ``NumberOfFeaturesAfterBinarization``), else OpenML's
+        ``NumberOfFeatures``."""
         return pd.read_sql_query(
             "SELECT d.dataset_id,"
             " coalesce(d.n_rows, (SELECT max(q.value) FROM qualities q"
             "  WHERE q.dataset_id = d.dataset_id AND q.name = 'NumberOfInstances')) AS rows,"
             " coalesce((SELECT max(q.value) FROM qualities q WHERE q.dataset_id = d.dataset_id"
             "  AND q.name = 'OboeEncodedFeatures'), (SELECT max(q.value) FROM qualities q"
+            "  WHERE q.dataset_id = d.dataset_id AND q.name = 'NumberOfFeaturesAfterBinarization'),"
+            " (SELECT max(q.value) FROM qualities q"
             "  WHERE q.dataset_id = d.dataset_id AND q.name = 'NumberOfFeatures')) AS width"
             " FROM datasets d",
             self.db.conn,

@@ -1,24 +1,9 @@
 """``expected_fit_time``: how long each candidate takes to fit on data of the user's size.
 
-The runtime matrix (Oboe's seconds per fit of each configuration on each dataset) gives each
-candidate's fit time on the nearest datasets. Each time is scaled to the user's data as
-
-    seconds × (user rows / dataset rows) ** b × (user width / dataset width) ** c
-
-* ``b``, the growth with rows, is the family's exponent measured on LCDB: the slope of
-  log(runtime) against log(training size) over the upper four doublings of each learner's
-  curve, median over the nearest datasets (over all LCDB datasets when the nearest have no
-  curve of that family; 1, linear, when LCDB has none). Rows vary within one dataset there,
-  so nothing else changes with them.
-* ``c``, the growth with the one-hot encoded width (Oboe's ``OboeEncodedFeatures``, else
-  OpenML's ``NumberOfFeatures``), is the candidate's own partial slope over every dataset the
-  runtime matrix has for it: least squares of log(runtime) on log(rows) and log(width).
-  The recommender's nearest datasets match on size far better than on width (Oboe-only
-  datasets are known by their row count alone), so without it a 10,000-column text dataset
-  can sit next to an 8-column table. Leave-one-dataset-out on Oboe, width scaling cut the
-  typical error of the median estimate from a factor 3.3 to 1.9.
-
-The estimate is the median of the scaled times, the interval their 10th–90th percentile.
+The answer states, for the shortlist, what :mod:`mile_meta.fit_time` estimates (the same
+estimator ``recommend`` prints its fit times with): each candidate's fit times on the nearest
+datasets (the runtime matrix), scaled to the user's rows and one-hot width; and how they were
+scaled.
 """
 
 from __future__ import annotations
@@ -26,8 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
+from mile_meta.fit_time import (
+    FitTimeScaling,
+    growth_exponents,
+    one_hot_width,
+    scaled_fit_time,
+    width_exponent,
+)
 from mile_meta.questions._base import Answer, AnswerEvidence, CannotAnswer, Question
 from mile_meta.questions._context import QuestionContext
 from mile_meta.questions._text import family_label, listing, seconds
@@ -40,14 +31,6 @@ __all__ = [
     "one_hot_width",
     "width_exponent",
 ]
-
-DEFAULT_EXPONENT = 1.0
-EXPONENT_RANGE = (0.3, 3.0)
-"""Growth exponents are clipped to this range: a noisy slope must not explode the scaling."""
-
-WIDTH_EXPONENT_RANGE = (0.0, 2.0)
-MIN_DATASETS_FOR_WIDTH = 10
-"""Datasets with a fit time, rows and width a candidate needs for its width exponent."""
 
 
 @dataclass(frozen=True)
@@ -83,71 +66,6 @@ class ScaledRuntime:
     scaled_seconds: float
 
 
-def growth_exponents(curves: pd.DataFrame, dataset_ids: set[str] | None = None) -> dict[str, float]:
-    """Per family, the median slope of log(runtime) on log(training size) in LCDB curves.
-
-    Only the upper four doublings of each curve count: below them, fixed overheads dominate.
-    """
-    if dataset_ids is not None:
-        curves = curves[curves["dataset_id"].isin(dataset_ids)]
-    keys = ["dataset_id", "pipeline_id", "family"]
-    largest = curves.groupby(keys)["train_size"].transform("max")
-    upper = curves[(curves["train_size"] >= largest / 16) & (curves["runtime_seconds"] > 0)]
-    # least-squares slope per curve from sums, one pass instead of one fit per curve
-    x = np.log(upper["train_size"].to_numpy(dtype=float))
-    y = np.log(upper["runtime_seconds"].to_numpy(dtype=float))
-    sums = (
-        pd.DataFrame({"x": x, "y": y, "xx": x * x, "xy": x * y}, index=upper.index)
-        .join(upper[keys])
-        .groupby(keys)
-        .agg(k=("x", "size"), x=("x", "sum"), y=("y", "sum"), xx=("xx", "sum"), xy=("xy", "sum"))
-    )
-    sums = sums[sums["k"] >= 3]
-    spread = sums["xx"] - sums["x"] ** 2 / sums["k"]
-    slopes = (sums["xy"] - sums["x"] * sums["y"] / sums["k"]) / spread.where(spread > 1e-12)
-    slopes = slopes.dropna()
-    medians = slopes.groupby(level="family").median()
-    return {
-        str(family): float(np.clip(value, *EXPONENT_RANGE)) for family, value in medians.items()
-    }
-
-
-def one_hot_width(frame: pd.DataFrame) -> int:
-    """Columns after one-hot encoding: one per numeric column, one per category otherwise
-    (Oboe's ``OboeEncodedFeatures`` counts the same way)."""
-    return int(
-        sum(
-            1 if pd.api.types.is_numeric_dtype(frame[column]) else max(frame[column].nunique(), 1)
-            for column in frame.columns
-        )
-    )
-
-
-def width_exponent(runtimes: pd.DataFrame) -> float | None:
-    """Partial slope of log(runtime) on log(width), controlling for log(rows).
-
-    ``runtimes`` has columns runtime_seconds, rows, width (one row per dataset); None when
-    fewer than :data:`MIN_DATASETS_FOR_WIDTH` rows are usable or the design is degenerate.
-    """
-    usable = runtimes[
-        (runtimes["runtime_seconds"] > 0) & (runtimes["rows"] > 0) & (runtimes["width"] > 0)
-    ].dropna(subset=["runtime_seconds", "rows", "width"])
-    if len(usable) < MIN_DATASETS_FOR_WIDTH:
-        return None
-    design = np.column_stack(
-        [
-            np.ones(len(usable)),
-            np.log(usable["rows"].to_numpy(dtype=float)),
-            np.log(usable["width"].to_numpy(dtype=float)),
-        ]
-    )
-    if np.linalg.matrix_rank(design) < 3:
-        return None
-    target = np.log(usable["runtime_seconds"].to_numpy(dtype=float))
-    coefficients = np.linalg.lstsq(design, target, rcond=None)[0]
-    return float(np.clip(coefficients[2], *WIDTH_EXPONENT_RANGE))
-
-
 class ExpectedFitTime(Question):
     id = "expected_fit_time"
     title = "How long will each candidate take to fit on data of this size?"
@@ -156,55 +74,42 @@ class ExpectedFitTime(Question):
         report = context.report
         candidates = context.candidates()
         nearest = context.nearest_datasets()
-        shapes = context.kb.dataset_sizes()
+        scaling = FitTimeScaling.of(context.kb)
         candidate_ids = [c.pipeline_id for c in candidates]
         runtimes = context.evaluations(report.knowledge_base_metric)
         runtimes = runtimes[
             runtimes["pipeline_id"].isin(candidate_ids) & (runtimes["runtime_seconds"] > 0)
-        ].join(shapes, on="dataset_id")
+        ].join(scaling.sizes, on="dataset_id")
         near_ids = [d.dataset_id for d in nearest]
-        exponents, exponent_origin = self._exponents(context)
         user_width = one_hot_width(context.dataset.frame)
         rows: list[FitTimeEstimate] = []
         points: list[ScaledRuntime] = []
         for candidate in candidates:
             everywhere = runtimes[runtimes["pipeline_id"] == candidate.pipeline_id]
-            measured = everywhere[
-                everywhere["dataset_id"].isin(near_ids) & everywhere["rows"].notna()
-            ]
-            if measured.empty:
+            estimate = scaled_fit_time(
+                everywhere[everywhere["dataset_id"].isin(near_ids)],
+                everywhere,
+                context.n_rows,
+                user_width,
+                scaling.rows_exponent(candidate.family),
+            )
+            if estimate is None:
                 continue
-            rows_exponent = exponents.get(candidate.family, DEFAULT_EXPONENT)
-            width_power = width_exponent(everywhere)
-            scaled = []
-            for row in measured.itertuples():
-                value = float(row.runtime_seconds) * (context.n_rows / row.rows) ** rows_exponent
-                width = None if pd.isna(row.width) else int(row.width)
-                if width and width_power is not None:
-                    value *= (user_width / width) ** width_power
-                scaled.append(value)
-                points.append(
-                    ScaledRuntime(
-                        candidate.pipeline_id,
-                        str(row.dataset_id),
-                        int(row.rows),
-                        width,
-                        float(row.runtime_seconds),
-                        value,
-                    )
-                )
+            points.extend(
+                ScaledRuntime(candidate.pipeline_id, *scaled) for scaled in estimate.scaled
+            )
             rows.append(
                 FitTimeEstimate(
                     rank=candidate.rank,
                     pipeline_id=candidate.pipeline_id,
                     family=candidate.family,
                     description=candidate.spec.describe(),
-                    seconds=float(np.median(scaled)),
-                    lower_seconds=float(np.quantile(scaled, 0.1)),
-                    upper_seconds=float(np.quantile(scaled, 0.9)),
-                    rows_exponent=rows_exponent,
-                    width_exponent=0.0 if width_power is None else width_power,
-                    n_datasets=len(scaled),
+                    seconds=estimate.seconds,
+                    lower_seconds=estimate.lower,
+                    upper_seconds=estimate.upper,
+                    rows_exponent=estimate.rows_exponent,
+                    width_exponent=estimate.width_exponent or 0.0,
+                    n_datasets=len(estimate.scaled),
                 )
             )
         if not rows:
@@ -221,7 +126,12 @@ class ExpectedFitTime(Question):
         slowest = max(rows, key=lambda row: row.seconds)
         used_families = list(dict.fromkeys(row.family for row in rows))
         exponent_text = listing(
-            f"{family_label(f)} b = {exponents.get(f, DEFAULT_EXPONENT):.2f}" for f in used_families
+            f"{family_label(f)} b = {scaling.rows_exponent(f):.2f}" for f in used_families
+        )
+        exponent_origin = (
+            "from LCDB's runtimes, median over its datasets"
+            if scaling.rows_exponents
+            else "no LCDB runtimes: linear growth assumed"
         )
         width_text = listing(
             f"{family_label(f)} c = "
@@ -246,7 +156,7 @@ class ExpectedFitTime(Question):
             sources=tuple(
                 sorted(
                     set(runtimes.loc[runtimes["dataset_id"].isin(used_ids), "source"])
-                    | ({"lcdb"} if exponents else set())
+                    | ({"lcdb"} if scaling.rows_exponents else set())
                 )
             ),
             metric=None,
@@ -254,28 +164,11 @@ class ExpectedFitTime(Question):
         )
         method = (
             "Fit time per candidate on each nearest dataset (runtime matrix), scaled by "
-            "(your rows / dataset rows)^b × (your one-hot width / dataset width)^c; b = median "
+            "(your rows / dataset rows)^b × (your one-hot width / dataset width)^c "
+            "(mile_meta.fit_time, the estimator recommend's fit times come from); b = median "
             "slope of log(runtime) on log(training size) over the upper four doublings of the "
             "family's LCDB curves; c = the candidate's partial slope of log(runtime) on "
             "log(width) given log(rows) over all datasets in the runtime matrix. Estimate: "
             "median of the scaled times; interval: their 10th–90th percentile."
         )
         return self.answered(summary, tuple(rows), evidence, method)
-
-    @staticmethod
-    def _exponents(context: QuestionContext) -> tuple[dict[str, float], str]:
-        try:
-            curves = context.require_learning_curves()
-        except CannotAnswer:
-            return {}, "no LCDB runtimes: linear growth assumed"
-        curves = curves[curves["family"].isin({c.family for c in context.candidates()})]
-        try:
-            near = {d.dataset_id for d in context.nearest_curve_datasets()}
-        except CannotAnswer:
-            near = set()
-        overall = growth_exponents(curves)
-        nearby = growth_exponents(curves, near) if near else {}
-        return {
-            **overall,
-            **nearby,
-        }, "b from LCDB runtimes on the nearest datasets, else on all LCDB datasets"

@@ -21,7 +21,7 @@ from mile_meta.questions import (
     spearman,
     width_exponent,
 )
-from mile_meta.questions._expected_fit_time import EXPONENT_RANGE
+from mile_meta.fit_time import EXPONENT_RANGE
 from mile_meta.questions._which_hyperparameters_matter import _family_effects
 
 
