@@ -40,8 +40,10 @@ __all__ = [
     "FitTimeScaling",
     "growth_exponents",
     "one_hot_width",
+    "scale_times",
     "scaled_fit_time",
     "width_exponent",
+    "width_exponents",
 ]
 
 DEFAULT_EXPONENT = 1.0
@@ -81,30 +83,85 @@ def scaled_fit_time(
     width exponent): columns ``dataset_id``, ``runtime_seconds``, ``rows``, ``width``. None when
     no nearest dataset timed it.
     """
-    usable = timed[(timed["runtime_seconds"] > 0) & (timed["rows"] > 0)].dropna(
-        subset=["runtime_seconds", "rows"]
-    )
-    if usable.empty:
+    power = width_exponent(everywhere) if width else None
+    seconds = timed["runtime_seconds"].to_numpy(dtype=float)[:, None]
+    dataset_rows = timed["rows"].to_numpy(dtype=float)
+    dataset_width = timed["width"].to_numpy(dtype=float)
+    scaled = scale_times(
+        seconds,
+        dataset_rows,
+        dataset_width,
+        rows,
+        width,
+        np.array([rows_exponent]),
+        np.array([np.nan if power is None else power]),
+    )[:, 0]
+    kept = np.flatnonzero(np.isfinite(scaled))
+    if not kept.size:
         return None
-    width_power = width_exponent(everywhere) if width else None
-    scaled = []
-    for row in usable.itertuples():
-        value = float(row.runtime_seconds) * (rows / float(row.rows)) ** rows_exponent
-        dataset_width = None if pd.isna(row.width) or row.width <= 0 else int(row.width)
-        if width and dataset_width and width_power is not None:
-            value *= (width / dataset_width) ** width_power
-        scaled.append(
-            (str(row.dataset_id), int(row.rows), dataset_width, float(row.runtime_seconds), value)
-        )
-    values = np.array([item[4] for item in scaled])
+    values = scaled[kept]
     return FitTime(
         seconds=float(np.median(values)),
         lower=float(np.quantile(values, 0.1)),
         upper=float(np.quantile(values, 0.9)),
         rows_exponent=rows_exponent,
-        width_exponent=width_power,
-        scaled=tuple(scaled),
+        width_exponent=power,
+        scaled=tuple(
+            (
+                str(timed["dataset_id"].iloc[i]),
+                int(dataset_rows[i]),
+                int(dataset_width[i]) if dataset_width[i] > 0 else None,
+                float(seconds[i, 0]),
+                float(scaled[i]),
+            )
+            for i in kept
+        ),
     )
+
+
+def scale_times(
+    seconds: np.ndarray,
+    dataset_rows: np.ndarray,
+    dataset_width: np.ndarray,
+    rows: int,
+    width: int | None,
+    rows_exponents: np.ndarray,
+    width_exponents: np.ndarray,
+) -> np.ndarray:
+    """Fit times (datasets × pipelines, NaN where not timed) scaled to ``rows`` × ``width``;
+    a dataset of unknown width, or a pipeline without a width exponent (NaN), is scaled by
+    rows only. NaN where a time or the dataset's rows are unknown."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        valid = (seconds > 0) & (dataset_rows > 0)[:, None]
+        by_rows = (rows / dataset_rows)[:, None] ** rows_exponents[None, :]
+        scaled = np.where(valid, seconds * by_rows, np.nan)
+        if width:
+            ratio = (width / dataset_width)[:, None]
+            usable = (dataset_width > 0)[:, None] & np.isfinite(width_exponents)[None, :]
+            scaled = np.where(usable, scaled * ratio ** np.nan_to_num(width_exponents), scaled)
+    return scaled
+
+
+def width_exponents(
+    seconds: np.ndarray, dataset_rows: np.ndarray, dataset_width: np.ndarray
+) -> np.ndarray:
+    """:func:`width_exponent` of each column of ``seconds`` (datasets × pipelines); NaN where
+    it cannot be fitted."""
+    result = np.full(seconds.shape[1], np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_rows, log_width = np.log(dataset_rows), np.log(dataset_width)
+        log_seconds = np.log(seconds)
+    shape_known = np.isfinite(log_rows) & np.isfinite(log_width) & (dataset_rows > 0)
+    for column in range(seconds.shape[1]):
+        usable = shape_known & np.isfinite(log_seconds[:, column]) & (seconds[:, column] > 0)
+        if usable.sum() < MIN_DATASETS_FOR_WIDTH:
+            continue
+        design = np.column_stack([np.ones(int(usable.sum())), log_rows[usable], log_width[usable]])
+        if np.linalg.matrix_rank(design) < 3:
+            continue
+        coefficients = np.linalg.lstsq(design, log_seconds[usable, column], rcond=None)[0]
+        result[column] = float(np.clip(coefficients[2], *WIDTH_EXPONENT_RANGE))
+    return result
 
 
 def growth_exponents(curves: pd.DataFrame, dataset_ids: set[str] | None = None) -> dict[str, float]:
@@ -154,23 +211,12 @@ def width_exponent(runtimes: pd.DataFrame) -> float | None:
     ``runtimes`` has columns runtime_seconds, rows, width (one row per dataset); None when
     fewer than :data:`MIN_DATASETS_FOR_WIDTH` rows are usable or the design is degenerate.
     """
-    usable = runtimes[
-        (runtimes["runtime_seconds"] > 0) & (runtimes["rows"] > 0) & (runtimes["width"] > 0)
-    ].dropna(subset=["runtime_seconds", "rows", "width"])
-    if len(usable) < MIN_DATASETS_FOR_WIDTH:
-        return None
-    design = np.column_stack(
-        [
-            np.ones(len(usable)),
-            np.log(usable["rows"].to_numpy(dtype=float)),
-            np.log(usable["width"].to_numpy(dtype=float)),
-        ]
-    )
-    if np.linalg.matrix_rank(design) < 3:
-        return None
-    target = np.log(usable["runtime_seconds"].to_numpy(dtype=float))
-    coefficients = np.linalg.lstsq(design, target, rcond=None)[0]
-    return float(np.clip(coefficients[2], *WIDTH_EXPONENT_RANGE))
+    power = width_exponents(
+        runtimes["runtime_seconds"].to_numpy(dtype=float)[:, None],
+        runtimes["rows"].to_numpy(dtype=float),
+        runtimes["width"].to_numpy(dtype=float),
+    )[0]
+    return None if np.isnan(power) else float(power)
 
 
 @dataclass(frozen=True)

@@ -97,6 +97,8 @@ FIRST_PICK_CALIBRATION: dict[str, tuple[float, float]] = {
     "r2": (-6.167, 4.941),
 }
 Z_10_90 = 1.2815515655446004
+# the datasets a fit time is read from (the fit-time question's neighbours, too)
+FIT_TIME_NEIGHBOURS = 15
 
 
 def _stored_metrics() -> dict[str, tuple[tuple[str, str], ...]]:
@@ -547,6 +549,10 @@ def rank_pipelines(
             f"no runnable pipeline in the knowledge base serves {metric.name} on {task_type} data"
         )
     best_so_far = _expected_best_so_far(learner, meta_features, order, predictions)
+    fit_seconds = _fit_seconds(kb, learner, meta_features, order, predictions)
+    predictions = {
+        pid: replace(p, seconds=fit_seconds.get(pid, p.seconds)) for pid, p in predictions.items()
+    }
     recommendations = tuple(
         _recommendation(
             rank,
@@ -726,6 +732,62 @@ def _local_value(
         converted: float | None = to_ranking_unit(value)
         return converted
     return None
+
+
+def _fit_seconds(
+    kb: KnowledgeBase,
+    learner: MetaLearner,
+    meta_features: Mapping[str, float],
+    order: Sequence[str],
+    predictions: Mapping[str, _Prediction],
+) -> dict[str, float]:
+    """Each known pipeline's fit time on the user's data, by :mod:`mile_meta.fit_time`: its
+    times on the :data:`FIT_TIME_NEIGHBOURS` nearest datasets, scaled to the user's rows and
+    one-hot width (pipelines it cannot estimate keep the learner's unscaled figure)."""
+    from mile_meta.fit_time import FitTimeScaling, scale_times, width_exponents
+    from mile_meta.metalearners._view import apply_quality_stand_ins
+
+    known = apply_quality_stand_ins(
+        {k: float(v) for k, v in meta_features.items() if v is not None and v == v}
+    )
+    rows = known.get("NumberOfInstances")
+    if not rows or rows <= 0:
+        return {}
+    width = known.get("NumberOfFeaturesAfterBinarization")
+    scaling = FitTimeScaling.of(kb)
+    pids = [p for p in order if p in learner.pipeline_position_ and not predictions[p].observed]
+    if not pids:
+        return {}
+    columns = [learner.pipeline_position_[p] for p in pids]
+    query = learner.feature_space_.transform_mapping(meta_features)
+    distances = np.asarray(learner.feature_space_.distances(query, learner.features_), dtype=float)
+    nearest = np.argsort(np.where(np.isfinite(distances), distances, np.inf), kind="stable")
+    nearest = nearest[:FIT_TIME_NEIGHBOURS]
+    sizes = scaling.sizes.reindex(list(learner.dataset_ids_))
+    dataset_rows = sizes["rows"].to_numpy(dtype=float)
+    dataset_width = sizes["width"].to_numpy(dtype=float)
+    seconds = np.exp(learner.log_runtime_[:, columns])
+    powers = (
+        width_exponents(seconds, dataset_rows, dataset_width)
+        if width
+        else np.full(len(pids), np.nan)
+    )
+    scaled = scale_times(
+        seconds[nearest],
+        dataset_rows[nearest],
+        dataset_width[nearest],
+        int(rows),
+        int(width) if width else None,
+        np.array([scaling.rows_exponent(predictions[p].family) for p in pids]),
+        powers,
+    )
+    estimates = {}
+    for position, pid in enumerate(pids):
+        values = scaled[:, position]
+        values = values[np.isfinite(values)]
+        if values.size:
+            estimates[pid] = float(np.median(values))
+    return estimates
 
 
 def _from_learner(

@@ -145,6 +145,15 @@ def test_fit_time_interval_contains_the_estimate_and_scaling_is_stated(credit_an
     assert "61 one-hot encoded columns" in answer.summary
 
 
+def test_recommend_prints_the_fit_times_the_question_states(credit_answers, credit_context):
+    # one estimator: each shortlisted candidate's fit time is the same in both places
+    answer = credit_answers["expected_fit_time"]
+    printed = {r.pipeline_id: r.expected_fit_seconds for r in credit_context.report.recommendations}
+    assert answer.table
+    for row in answer.table:
+        assert printed[row.pipeline_id] == pytest.approx(row.seconds, rel=1e-6)
+
+
 def test_one_hot_width_counts_like_oboe(credit_g, corpus_kb):
     oboe_width = corpus_kb.db.execute(
         "SELECT value FROM qualities WHERE dataset_id = 'openml:31'"
