@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mile_meta.fit_time import EXPONENT_RANGE
 from mile_meta.questions import (
     FRACTIONS,
     doubling_gain,
@@ -21,7 +22,6 @@ from mile_meta.questions import (
     spearman,
     width_exponent,
 )
-from mile_meta.fit_time import EXPONENT_RANGE
 from mile_meta.questions._which_hyperparameters_matter import _family_effects
 
 
