@@ -376,7 +376,7 @@ def recommend_from_metafeatures(
             "a later pipeline may predict better on its own; intervals are 10-90 %"
         ),
         evidence_note=notes,
-        warnings=_warnings(recommendations, ranked.missing_libraries),
+        warnings=_warnings(recommendations),
         used_local_runs=use_local,
     )
 
@@ -389,6 +389,12 @@ def _evidence_note(ranked: RankedList, task_type: str, metric: Metric, relative:
     )
     if ranked.n_local_runs:
         note += f", plus {ranked.n_local_runs} of your runs on other datasets as evidence"
+    if ranked.missing_libraries:
+        missing = ", ".join(ranked.missing_libraries)
+        note += (
+            f"; {missing} pipelines are left out, not being installed "
+            f"(pip install 'mile-meta[{','.join(ranked.missing_libraries)}]')"
+        )
     if task_type == "regression":
         note += (
             "; regression is ranked on r2 (scale-free) and its evidence is thin: only "
@@ -407,18 +413,12 @@ def _evidence_note(ranked: RankedList, task_type: str, metric: Metric, relative:
     return note + "."
 
 
-def _warnings(
-    recommendations: Sequence[Recommendation], missing_libraries: Sequence[str] = ()
-) -> tuple[str, ...]:
-    """A pick that did poorly on a dataset looking identical to the user's is flagged, and
-    pipelines left out because their library is not installed are named."""
-    warnings = [
-        f"{library} pipelines are left out (not installed): pip install 'mile-meta[{library}]'"
-        for library in missing_libraries
-    ]
+def _warnings(recommendations: Sequence[Recommendation]) -> tuple[str, ...]:
+    """A pick that did poorly on a dataset looking identical to the user's is flagged."""
     if not recommendations:
-        return tuple(warnings)
+        return ()
     best = recommendations[0]
+    warnings = []
     for evidence in best.evidence:
         if evidence.distance is not None and evidence.distance < TWIN_DISTANCE:
             if evidence.rank_on_dataset > LOW_RANK_ON_TWIN:

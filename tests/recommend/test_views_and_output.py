@@ -216,6 +216,8 @@ def test_pipelines_of_a_library_not_installed_are_left_out_and_named(
         monkeypatch.setitem(sys.modules, "catboost", None)  # as if it were not installed
         without = recommend(dataset, kb=kb, top=2000, use_local=False)
     assert not any(r.family == "catboost" for r in without.recommendations)
-    assert any("catboost pipelines are left out" in w for w in without.warnings)
+    assert "catboost pipelines are left out" in without.evidence_note
+    assert "mile-meta[catboost]" in without.evidence_note
+    assert "left out" not in everything.evidence_note
     kept = [r.pipeline_id for r in everything.recommendations if r.family != "catboost"]
     assert [r.pipeline_id for r in without.recommendations] == kept
