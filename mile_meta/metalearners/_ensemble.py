@@ -107,16 +107,16 @@ class Ensemble(MetaLearner):
         if np.isfinite(features).sum() < min(self.described_by, features.size):
             return None
         inner = {int(p): i for i, p in enumerate(self.described_positions_)}
-        shared_all = query.observed_index.tolist()
-        shared = [p for p in shared_all if p in inner]
+        seen = [
+            (inner[int(p)], float(score))
+            for p, score in zip(query.observed_index, query.observed_scores, strict=True)
+            if int(p) in inner
+        ]
         sub_query = Query(
             features,
             learner.feature_space_.distances(features, learner.features_),
-            np.array([inner[p] for p in shared], dtype=int),
-            np.array(
-                [s for p, s in zip(shared_all, query.observed_scores, strict=True) if p in inner],
-                dtype=float,
-            ),
+            np.array([position for position, _ in seen], dtype=int),
+            np.array([score for _, score in seen], dtype=float),
             query.meta_features,
         )
         estimate = learner._estimate(sub_query)
