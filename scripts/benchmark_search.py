@@ -573,7 +573,7 @@ def run_on_dask(pending: list[dict], root: Path, scheduler: str, peer_python: st
             ): job
             for job in pending
         }
-        for future in as_completed(futures):
+        for future in as_completed(futures, loop=client.loop):
             job = futures[future]
             try:
                 record = future.result()
