@@ -208,6 +208,8 @@ def recommend(
     from mile_meta.metafeatures import compute_metafeatures
 
     started = time.perf_counter()
+    if jobs == 0 or jobs < -1:
+        raise MileMetaError(f"jobs={jobs}: pass 1, 2… probes at once, or -1 for every core")
     if (scheduler is not None or jobs != 1) and probe <= 0:
         raise MileMetaError(
             "jobs and scheduler only say where the probes run; pass probe=N (--probe N) too"
