@@ -187,12 +187,18 @@ def recommend(
     record_probes: bool = True,
     reuse: bool = True,
     use_local: bool = True,
+    jobs: int = 1,
+    scheduler: Any = None,
 ) -> RecommendationReport:
     """Rank the pipelines to try first on ``data`` (a file, a frame or a :class:`Dataset`).
 
     ``probe=N`` cross-validates the N best on the data and re-ranks with the results
     (recorded in the knowledge base as local runs unless ``record_probes`` is False;
     ``reuse`` False keeps them out of the reuse store, :func:`mile_meta.reuse.default_store`).
+    ``jobs`` probes run at once in worker processes (-1: every core), or on the Dask cluster
+    at ``scheduler`` (an address ``tcp://host:8786`` or a ``distributed.Client``) as a
+    search's candidates do: the data are sent to the workers once, the knowledge base stays
+    here and the results are recorded here.
     ``exclude_datasets`` (OpenML ids or knowledge-base ids) are hidden, for leakage-free
     experiments on data the knowledge base already holds; ``use_local=False`` ranks from the
     corpora alone, ignoring every run recorded on the user's data (``--no-local``). Runs
@@ -202,6 +208,12 @@ def recommend(
     from mile_meta.metafeatures import compute_metafeatures
 
     started = time.perf_counter()
+    if jobs == 0 or jobs < -1:
+        raise MileMetaError(f"jobs={jobs}: pass 1, 2… probes at once, or -1 for every core")
+    if (scheduler is not None or jobs != 1) and probe <= 0:
+        raise MileMetaError(
+            "jobs and scheduler only say where the probes run; pass probe=N (--probe N) too"
+        )
     dataset = as_dataset(data, target, task_type)
     chosen = resolve_metric(metric) if metric else default_metric(dataset.task_type)
     if dataset.task_type not in chosen.task_types:
@@ -240,6 +252,8 @@ def recommend(
                 use_local,
                 spread,
                 reuse,
+                jobs=jobs,
+                scheduler=scheduler,
             )
     finally:
         if owned:
@@ -266,30 +280,29 @@ def _probe_and_rerank(
     use_local: bool,
     spread: TargetSpread | None,
     reuse: bool = True,
+    *,
+    jobs: int = 1,
+    scheduler: Any = None,
 ) -> tuple[RecommendationReport, list[EvaluationResult]]:
-    from mile_meta.evaluate import evaluate_pipeline
-    from mile_meta.reuse import default_store
+    picks = report.recommendations[:probe]
+    if scheduler is None and jobs == 1:
+        outcomes = _probe_here(picks, dataset, kb, metric, seed, cv, record, reuse)
+    else:
+        outcomes = _probe_on_workers(picks, dataset, metric, seed, cv, reuse, jobs, scheduler)
+        done = [outcome for outcome in outcomes if not isinstance(outcome, str)]
+        if record and done:
+            from mile_meta.evaluate import record_local_runs
 
-    cache = default_store(reuse)
+            record_local_runs(kb, dataset, done)
     probes: list[EvaluationResult] = []
     failed: list[tuple[str, str]] = []
     observed: dict[str, float] = {}
     observed_std: dict[str, float] = {}
-    for recommendation in report.recommendations[:probe]:
-        try:
-            result = evaluate_pipeline(
-                recommendation.spec,
-                dataset,
-                metric=metric.name,
-                cv=cv,
-                seed=seed,
-                kb=kb,
-                record=record,
-                cache=cache,
-            )
-        except MileMetaError as error:  # a pipeline that fails on this data is skipped
-            failed.append((recommendation.pipeline_id, str(error).splitlines()[0]))
+    for recommendation, outcome in zip(picks, outcomes, strict=True):
+        if isinstance(outcome, str):  # a pipeline that fails on this data is skipped
+            failed.append((recommendation.pipeline_id, outcome))
             continue
+        result = outcome
         probes.append(result)
         observed[result.pipeline_id] = result.mean
         # the interval of a cross-validated mean, not of one fold
@@ -309,6 +322,76 @@ def _probe_and_rerank(
         own_dataset_id=dataset.dataset_id,
     )
     return replace(reranked, failed_probes=tuple(failed)), probes
+
+
+def _probe_here(
+    picks: Sequence[Recommendation],
+    dataset: Dataset,
+    kb: KnowledgeBase,
+    metric: Metric,
+    seed: int,
+    cv: int,
+    record: bool,
+    reuse: bool,
+) -> list[EvaluationResult | str]:
+    """The probes one after the other in this process: each result, or its error's first line."""
+    from mile_meta.evaluate import evaluate_pipeline
+    from mile_meta.reuse import default_store
+
+    cache = default_store(reuse)
+    outcomes: list[EvaluationResult | str] = []
+    for recommendation in picks:
+        try:
+            outcomes.append(
+                evaluate_pipeline(
+                    recommendation.spec,
+                    dataset,
+                    metric=metric.name,
+                    cv=cv,
+                    seed=seed,
+                    kb=kb,
+                    record=record,
+                    cache=cache,
+                )
+            )
+        except MileMetaError as error:
+            outcomes.append(str(error).splitlines()[0])
+    return outcomes
+
+
+# Probes have no time limit (in this process neither); a day stands for none on the workers.
+_PROBE_DEADLINE_SECONDS = 24 * 3600.0
+
+
+def _probe_on_workers(
+    picks: Sequence[Recommendation],
+    dataset: Dataset,
+    metric: Metric,
+    seed: int,
+    cv: int,
+    reuse: bool,
+    jobs: int,
+    scheduler: Any,
+) -> list[EvaluationResult | str]:
+    """The probes on the search's executors (``jobs`` local worker processes or a Dask
+    cluster): the data go to the workers once, each probe is one task, the knowledge base
+    stays here (the caller records). Each result, or the first line of why it failed."""
+    from mile_meta.search._executor import open_executor
+    from mile_meta.search._worker import EvaluateTask, WorkerSettings
+
+    tasks = [EvaluateTask(spec=pick.spec, metric=metric.name, cv=cv, seed=seed) for pick in picks]
+    with open_executor(
+        dataset, WorkerSettings(reuse=reuse), jobs=jobs, scheduler=scheduler
+    ) as executor:
+        replies = executor.run_all(tasks, timeout_seconds=_PROBE_DEADLINE_SECONDS)
+    outcomes: list[EvaluationResult | str] = []
+    for reply in replies:
+        if reply.status == "ok":
+            outcomes.append(reply.value.result)
+        else:  # the worker names the error's type first: a MileMetaError says enough alone
+            message = reply.message or reply.status
+            outcomes.append(message.removeprefix(f"{MileMetaError.__name__}: "))
+    return outcomes
 
 
 def recommend_from_metafeatures(

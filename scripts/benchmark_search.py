@@ -8,6 +8,7 @@ returns (balanced accuracy for classification, RMSE for regression). Datasets co
 excluded from the knowledge base.
 
     python scripts/benchmark_search.py run --jobs 2            # the grid, resumable
+    python scripts/benchmark_search.py run --scheduler tcp://10.0.0.5:8786  # on a Dask cluster
     python scripts/benchmark_search.py report                  # tables from what has finished
     python scripts/benchmark_search.py export docs/results/benchmark-search.jsonl
     python scripts/benchmark_search.py restore docs/results/benchmark-search.jsonl  # resume
@@ -18,6 +19,15 @@ FLAML and AutoGluon (``ag_medium`` = ``presets="medium_quality"``, ``ag_best`` =
 environments need not share a pandas version) and the peer job reads it, so every method sees
 the same rows. Every job's wall time is measured from process start to exit (``wall_seconds``);
 the mile-meta jobs count their budget from their process's start, as the CLI does.
+
+On a Dask cluster (``run --scheduler tcp://HOST:PORT``) each job is one task: the client sends
+each outer split once (scatter), a worker writes it under its ``--root`` if that folder is not
+shared, runs the job in a process of its own (as locally, the budget counts from that
+process's start; no core pinning: one job per worker thread, so start the workers with
+``--nthreads 1`` for one core per job) and returns the job's record, which the client writes.
+A job that fails or overruns (``3 × budget + 120 s``), or whose worker is lost, is recorded as
+failed with the reason, not lost. The workers need this checkout at the same path (the job runs
+this script) and, for the autopilot methods, the knowledge base at ``--kb``.
 
 Each finished job is one JSON file in ``--results`` (default /tmp/benchmark-search/jobs), so a
 partial run still gives a table and a restarted run skips what is done. ``report`` writes the
@@ -70,6 +80,8 @@ DEFAULT_DATASETS = [
 METHODS = ["autopilot", "autopilot_single", "tpe", "random", "flaml", "ag_medium", "ag_best"]
 # methods that run in the peer environment (they never import mile_meta)
 PEER_METHODS = {"flaml", "ag_medium", "ag_best"}
+# methods that read the knowledge base (--kb is built for them when missing)
+KB_METHODS = {"autopilot", "autopilot_single"}
 DEFAULT_ROOT = Path("/tmp/benchmark-search")
 DEFAULT_PEER_PYTHON = "/work/venv-ag/bin/python"
 
@@ -418,7 +430,7 @@ def command_run(args: argparse.Namespace) -> None:
     root = Path(args.root)
     jobs_dir = root / "jobs"
     jobs_dir.mkdir(parents=True, exist_ok=True)
-    if not Path(args.kb).exists():
+    if not Path(args.kb).exists() and set(args.methods) & KB_METHODS:
         from mile_meta.kb import build_knowledge_base
 
         build_knowledge_base(args.kb, args.sources.split(","))
@@ -440,6 +452,9 @@ def command_run(args: argparse.Namespace) -> None:
         longest = max(args.budgets)
         jobs = [j for j in jobs if j["method"] not in args.not_longest or j["budget"] != longest]
     pending = [job for job in jobs if not (jobs_dir / _job_name(job)).exists()]
+    if args.scheduler:
+        run_on_dask(pending, root, args.scheduler, args.peer_python)
+        return
     print(f"{len(jobs)} jobs, {len(pending)} to run on {args.jobs} cores", flush=True)
     cores = sorted(os.sched_getaffinity(0))[: args.jobs]
     running: dict[int, tuple[subprocess.Popen, dict]] = {}
@@ -472,15 +487,8 @@ def command_run(args: argparse.Namespace) -> None:
                     record["wall_seconds"] = wall
                     path.write_text(json.dumps(record, default=str))
                 else:  # a failed run (crashed, or killed as a runaway): no model, ranked last
-                    record = {
-                        **{k: v for k, v in job.items() if k not in ("kb", "_started")},
-                        "test_score": None,
-                        "higher_is_better": True,
-                        "elapsed_seconds": wall,
-                        "wall_seconds": wall,
-                        "load_average": os.getloadavg()[0],
-                        "failed": f"exit code {process.returncode} after {wall:.0f} s",
-                    }
+                    reason = f"exit code {process.returncode} after {wall:.0f} s"
+                    record = _failed_record(job, wall, reason)
                     path.write_text(json.dumps(record, default=str))
                 status = (
                     "ok"
@@ -488,6 +496,94 @@ def command_run(args: argparse.Namespace) -> None:
                     else f"FAILED ({process.returncode})"
                 )
                 print(f"{time.strftime('%H:%M:%S')} {_job_name(job)} {status}", flush=True)
+
+
+def _failed_record(job: dict, wall: float, reason: str) -> dict:
+    """A job that produced no model (crashed, killed as a runaway, its worker lost): ranked last."""
+    return {
+        **{k: v for k, v in job.items() if k not in ("kb", "_started")},
+        "test_score": None,
+        "higher_is_better": True,
+        "elapsed_seconds": wall,
+        "wall_seconds": wall,
+        "load_average": os.getloadavg()[0],
+        "failed": reason,
+    }
+
+
+def run_job_on_worker(job: dict, root: str, split: bytes, script: str, peer_python: str) -> dict:
+    """One job as a Dask task: the split written under ``root`` unless it is there (a shared
+    folder), the job run by ``script one`` in a process of its own, its record returned."""
+    folder = Path(root)
+    path = folder / "splits" / f"{job['dataset']}__{job['seed']}.pkl"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(f".{os.getpid()}.partial")
+        partial.write_bytes(split)
+        partial.replace(path)
+    python = peer_python if job["method"] in PEER_METHODS else sys.executable
+    started = time.perf_counter()
+    try:
+        done = subprocess.run(
+            [python, script, "one", json.dumps(job), "--root", root],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=3 * job["budget"] + 120,
+        )
+    except subprocess.TimeoutExpired:
+        wall = time.perf_counter() - started
+        return _failed_record(job, wall, f"killed as a runaway after {wall:.0f} s")
+    wall = time.perf_counter() - started
+    record_path = folder / "jobs" / _job_name(job)
+    if done.returncode != 0 or not record_path.exists():
+        last = (done.stderr or "").strip().splitlines()[-1:] or [""]
+        return _failed_record(job, wall, f"exit code {done.returncode}: {last[0][:200]}")
+    record = json.loads(record_path.read_text())
+    record["wall_seconds"] = wall  # process start to exit, as the local grid measures it
+    return record
+
+
+def run_on_dask(pending: list[dict], root: Path, scheduler: str, peer_python: str) -> None:
+    """The grid on the Dask cluster at ``scheduler``: one task per job, each split sent once,
+    every record (a failure included) written here as its task ends."""
+    from distributed import Client, as_completed
+
+    jobs_dir = root / "jobs"
+    with Client(scheduler, timeout="10s", set_as_default=False) as client:
+        workers = len(client.nthreads())
+        print(f"{len(pending)} jobs to run on the Dask cluster at {scheduler} "
+              f"({workers} workers, {sum(client.nthreads().values())} threads)", flush=True)  # fmt: skip
+        splits = {}
+        for job in pending:
+            key = (job["dataset"], job["seed"])
+            if key not in splits:
+                data = _split_path(root, *key).read_bytes()
+                splits[key] = client.scatter(data, hash=False)
+        futures = {
+            client.submit(
+                run_job_on_worker,
+                job,
+                str(root),
+                splits[(job["dataset"], job["seed"])],
+                str(Path(__file__).resolve()),
+                peer_python,
+                pure=False,
+                key=f"benchmark-{_job_name(job)}-{time.monotonic_ns()}",
+            ): job
+            for job in pending
+        }
+        for future in as_completed(futures, loop=client.loop):
+            job = futures[future]
+            try:
+                record = future.result()
+            except Exception as error:  # the task itself failed: its worker lost, a bug
+                reason = f"the Dask task failed ({type(error).__name__}: {str(error)[:160]})"
+                record = _failed_record(job, float("nan"), reason)
+            path = jobs_dir / _job_name(job)
+            path.write_text(json.dumps(record, default=str))
+            status = f"FAILED ({record['failed']})" if record.get("failed") else "ok"
+            print(f"{time.strftime('%H:%M:%S')} {_job_name(job)} {status}", flush=True)
 
 
 def command_one(args: argparse.Namespace) -> None:
@@ -659,6 +755,12 @@ def main() -> None:
     run.add_argument("--budgets", nargs="+", type=int, default=[10, 30, 60])
     run.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     run.add_argument("--jobs", type=int, default=2, help="parallel jobs, one core each")
+    run.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="tcp://HOST:PORT",
+        help="run the jobs on this Dask cluster, one task each (--jobs is then ignored)",
+    )
     run.add_argument("--kb", default="/tmp/search-kb.sqlite")
     run.add_argument("--sources", default="oboe,lcdb", help="sources of a knowledge base to build")
     run.add_argument("--root", default=str(DEFAULT_ROOT))

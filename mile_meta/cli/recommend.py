@@ -57,6 +57,19 @@ if TYPE_CHECKING:
     is_flag=True,
     help="Rank from the corpora alone, ignoring the runs recorded on your own data.",
 )
+@click.option(
+    "--jobs",
+    default=1,
+    show_default=True,
+    type=int,
+    help="Probes run at once, each in its own process (-1: every core).",
+)
+@click.option(
+    "--scheduler",
+    default=None,
+    metavar="tcp://HOST:PORT",
+    help="Run the probes on this Dask cluster (the knowledge base stays here).",
+)
 @kb_option
 @json_option
 def command(
@@ -72,6 +85,8 @@ def command(
     encoding: str | None,
     no_cache: bool,
     no_local: bool,
+    jobs: int,
+    scheduler: str | None,
     kb_path: Path | None,
     as_json: bool,
 ) -> None:
@@ -80,8 +95,14 @@ def command(
     \b
     Example:
       mile-meta recommend data.csv --target y --top 5 --probe 3
+      mile-meta recommend data.csv --target y --probe 8 --scheduler tcp://10.0.0.5:8786
     """
     from mile_meta.recommend import recommend
+
+    if jobs == 0 or jobs < -1:
+        raise click.UsageError(f"--jobs {jobs}: pass 1, 2… probes at once, or -1 for every core")
+    if (jobs != 1 or scheduler) and not probe:
+        raise click.UsageError("--jobs and --scheduler say where the probes run; add --probe N")
 
     dataset = load_data(
         data, target, task_type=task_type, metric=metric, encoding=encoding, quiet=as_json
@@ -103,6 +124,8 @@ def command(
                 record_probes=record,
                 reuse=not no_cache,
                 use_local=not no_local,
+                jobs=jobs,
+                scheduler=scheduler,
             )
     if as_json:
         echo_json(report.to_dict())

@@ -11,9 +11,11 @@ tasks again elsewhere (or they reply ``crashed`` once their time is up).
 
 from __future__ import annotations
 
+import contextlib
+import statistics
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from typing import TYPE_CHECKING, Any
 
 from mile_meta.search._errors import SearchError
@@ -29,6 +31,10 @@ __all__ = ["DaskExecutor"]
 # Beyond a task's own deadline (kept on the worker), what the client waits for its reply:
 # scheduling, transfer, and a worker killing an overrunning child.
 _GRACE_SECONDS = 5.0
+# The lag kept off a task's deadline is the median overhead of this many recent tasks.
+_LAG_WINDOW = 64
+# How often the workers (and their threads) are re-read for placing tasks.
+_WORKERS_REREAD_SECONDS = 5.0
 
 # On each worker: idle runners per scattered dataset (one per thread using it at a time).
 _RUNNERS: dict[tuple[int, WorkerSettings], list[CandidateRunner]] = {}
@@ -129,6 +135,12 @@ class DaskExecutor(Executor):
         self.evaluated_by: Counter[str] = Counter()
         # client-side seconds of each task beyond the worker's own (scheduling, transfer)
         self.overheads: list[float] = []
+        self._recent_overheads: deque[float] = deque(maxlen=_LAG_WINDOW)
+        # tasks sent to each worker and not yet answered, and its threads (re-read now and
+        # then: workers come and go)
+        self._in_flight: Counter[str] = Counter()
+        self._threads_by_worker: dict[str, int] = dict(self.client.nthreads())
+        self._workers_read = time.monotonic()
 
     def run(
         self, task: EvaluateTask | RefitTask | PriorTask, *, timeout_seconds: float
@@ -136,24 +148,52 @@ class DaskExecutor(Executor):
         if isinstance(task, PriorTask):
             with self._local_lock:
                 return self._local.run(task, timeout_seconds=timeout_seconds)
-        from distributed import TimeoutError as DaskTimeout
-
         started = time.perf_counter()
         # the worker stops the task early enough for its reply to arrive within the deadline
         with self._lock:
-            lag = sorted(self.overheads)[len(self.overheads) // 2] if self.overheads else 0.5
+            lag = statistics.median(self._recent_overheads) if self._recent_overheads else 0.5
+            worker = self._least_busy_worker()
+            self._in_flight[worker] += 1
         worker_deadline = max(0.0, timeout_seconds - min(lag, 0.2 * timeout_seconds))
-        future = self.client.submit(
-            _on_worker,
-            self._data,
-            task,
-            worker_deadline,
-            self.settings,
-            pure=False,
-            key=f"mile-meta-{type(task).__name__}-{id(task):x}-{time.monotonic_ns()}",
+        try:
+            # a hint, not a pin: Dask places a burst of tasks submitted together on one
+            # worker (measured: 4 probes on one of two idle workers); a lost worker's tasks go
+            # elsewhere (allow_other_workers)
+            future = self.client.submit(
+                _on_worker,
+                self._data,
+                task,
+                worker_deadline,
+                self.settings,
+                pure=False,
+                key=f"mile-meta-{type(task).__name__}-{id(task):x}-{time.monotonic_ns()}",
+                workers=[worker] if worker else None,
+                allow_other_workers=True,
+            )
+            with self._lock:
+                self._futures.add(future)
+            return self._reply(future, task, started, timeout_seconds)
+        finally:
+            with self._lock:
+                self._in_flight[worker] -= 1
+
+    def _least_busy_worker(self) -> str:
+        """The worker with the fewest tasks in flight per thread (call with the lock held)."""
+        if time.monotonic() - self._workers_read > _WORKERS_REREAD_SECONDS:
+            # the scheduler unreachable: the tasks' replies will say so
+            with contextlib.suppress(OSError, TimeoutError):
+                self._threads_by_worker = dict(self.client.nthreads()) or self._threads_by_worker
+            self._workers_read = time.monotonic()
+        if not self._threads_by_worker:
+            return ""
+        return min(
+            self._threads_by_worker,
+            key=lambda worker: self._in_flight[worker] / max(self._threads_by_worker[worker], 1),
         )
-        with self._lock:
-            self._futures.add(future)
+
+    def _reply(self, future: Any, task: Any, started: float, timeout_seconds: float) -> WorkerReply:
+        from distributed import TimeoutError as DaskTimeout
+
         try:
             reply, where = future.result(timeout=max(0.0, timeout_seconds) + _GRACE_SECONDS)
         except (DaskTimeout, TimeoutError):
@@ -174,7 +214,9 @@ class DaskExecutor(Executor):
         elapsed = time.perf_counter() - started
         with self._lock:
             self.evaluated_by[where] += 1
-            self.overheads.append(max(0.0, elapsed - reply.seconds))
+            overhead = max(0.0, elapsed - reply.seconds)
+            self.overheads.append(overhead)
+            self._recent_overheads.append(overhead)
         # the time the search sees is the client's: scheduling and transfer count
         return WorkerReply(reply.status, reply.value, reply.message, elapsed)
 

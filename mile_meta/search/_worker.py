@@ -44,11 +44,13 @@ class WorkerSettings:
     """``threads`` per fit (BLAS and OpenMP); ``max_memory_bytes`` caps the worker's memory
     (address space beyond what it holds at start); ``start_method`` defaults to ``fork`` on
     Linux (fast; the worker limits its thread pools, which keeps OpenMP safe after a fork) and
-    ``spawn`` elsewhere."""
+    ``spawn`` elsewhere; ``reuse`` False keeps the tasks out of the reuse store (probes with
+    ``--no-cache``)."""
 
     threads: int = 1
     max_memory_bytes: int | None = None
     start_method: str | None = None
+    reuse: bool = True
 
 
 @dataclass(frozen=True)
@@ -174,7 +176,7 @@ def _serve(connection: Any, dataset: Dataset, settings: WorkerSettings) -> None:
         _limit_memory(settings.max_memory_bytes)
     # the shared reuse store (None under MILE_META_NO_CACHE): its memory tier is bounded well
     # below the worker's memory limit, its disk tier serves later searches and evaluations
-    cache = default_store(max_memory_bytes=128 << 20)
+    cache = default_store(settings.reuse, max_memory_bytes=128 << 20)
     while True:
         try:
             task = connection.recv()
@@ -186,7 +188,7 @@ def _serve(connection: Any, dataset: Dataset, settings: WorkerSettings) -> None:
             reply: tuple[str, Any] = ("ok", _run_task(task, dataset, cache))
         except MemoryError as error:
             # free what the cache holds before going on
-            cache = default_store(max_memory_bytes=128 << 20)
+            cache = default_store(settings.reuse, max_memory_bytes=128 << 20)
             reply = ("memory", f"out of memory ({_first_line(error)})")
         except Exception as error:  # any failure of a candidate is reported, never fatal
             reply = ("failed", _first_line(error))
