@@ -155,6 +155,7 @@ def test_warm_start_reads_the_exported_prior(space, context, kb: KnowledgeBase) 
     exported = search_prior.prior
     # the search's prior is the exporters' prior, built from the same ranking
     rebuilt = prior_from_report(search_prior.report, kb, top=10)
+
     def first(prior):  # (source ranks stop at the cut: a short prior merges fewer duplicates)
         return [(s.rank, s.pipeline_id, s.params) for s in prior.starting_configurations[:10]]
 
