@@ -12,7 +12,6 @@ on the same data, a lower RMSE is a higher R²).
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -70,16 +69,6 @@ class SearchPrior:
         if self.proxy_for:
             return f"ranked by {self.ranking_metric} ({used}), standing in for {self.proxy_for}"
         return f"ranked by {used}"
-
-    def nearest_datasets(self, limit: int = 10) -> list[tuple[str, str | None, float]]:
-        """(dataset id, name, distance) of the nearest knowledge-base datasets in the evidence."""
-        seen: dict[str, tuple[str | None, float]] = {}
-        for recommendation in self.report.recommendations:
-            for evidence in recommendation.evidence:
-                distance = math.inf if evidence.distance is None else float(evidence.distance)
-                seen.setdefault(evidence.dataset_id, (evidence.dataset_name, distance))
-        ordered = sorted(seen.items(), key=lambda item: item[1][1])
-        return [(key, name, distance) for key, (name, distance) in ordered[:limit]]
 
 
 def load_prior(
