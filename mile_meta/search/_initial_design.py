@@ -150,11 +150,13 @@ class WarmStartDesign(InitialDesign):
             if item is not best and near > 1
             else ""
         )
+        # the ranked pipeline as the space holds it: a value outside it was replaced
+        adapted = "" if item.exact else "; adapted to the search space"
         spec = item.spec()
         return Candidate(
             spec,
             f"recommended #{_ranked(item)}: predicted {item.predicted_score:.3f} {unit} "
-            f"[{item.lower:.3f}, {item.upper:.3f}]{where}{why}",
+            f"[{item.lower:.3f}, {item.upper:.3f}]{where}{why}{adapted}",
             "warm_start",
             space.config_of(spec),
         )
