@@ -31,7 +31,7 @@ from mile_meta.search._fidelity import FullFidelity, RankAgreement, SuccessiveHa
 from mile_meta.search._initial_design import DefaultDesign, NoInitialDesign, WarmStartDesign
 from mile_meta.search._optimizer import OptunaOptimizer
 from mile_meta.search._presets import autopilot, autopilot_search, cold_search, cruise_control
-from mile_meta.search._prior import Prior, load_prior
+from mile_meta.search._prior import SearchPrior, load_prior
 from mile_meta.search._pruning import NoPruning, PriorPruner
 from mile_meta.search._records import (
     Candidate,
@@ -70,7 +70,6 @@ __all__ = [
     "Optimizer",
     "OptunaOptimizer",
     "Outcome",
-    "Prior",
     "PriorPruner",
     "Proposal",
     "RankAgreement",
@@ -78,6 +77,7 @@ __all__ = [
     "SearchContext",
     "SearchError",
     "SearchJournal",
+    "SearchPrior",
     "SearchProgress",
     "SearchResult",
     "SearchSettings",

@@ -21,7 +21,7 @@ from mile_meta.search._space import Constraints, SearchSpace
 if TYPE_CHECKING:
     from mile_meta.data import Dataset
     from mile_meta.metrics import Metric
-    from mile_meta.search._prior import Prior
+    from mile_meta.search._prior import SearchPrior
 
 __all__ = [
     "CandidatePruner",
@@ -44,7 +44,7 @@ class SearchContext:
     budget_seconds: float
     cv: int
     constraints: Constraints = field(default_factory=Constraints)
-    prior: Prior | None = None
+    prior: SearchPrior | None = None
     kb: Any = None  # the open KnowledgeBase, when there is one
     portfolio: int = 0  # shipped portfolio configurations the warm start may add
 

@@ -47,7 +47,7 @@ from mile_meta.search._ensemble import PredictionStore
 from mile_meta.search._errors import SearchError
 from mile_meta.search._executor import Executor
 from mile_meta.search._final import FinalModel, FinalModelBuilder
-from mile_meta.search._prior import Prior
+from mile_meta.search._prior import SearchPrior
 from mile_meta.search._records import (
     Candidate,
     Cut,
@@ -305,7 +305,7 @@ class Search:
         final: FinalModel | None = None
         initial: tuple[Candidate, ...] = ()
         plan: StagePlan | None = None
-        prior: Prior | None = None
+        prior: SearchPrior | None = None
         prior_cuts: tuple[Cut, ...] = ()
         settings = self.worker or WorkerSettings(max_memory_bytes=self.constraints.max_memory_bytes)
         self._builder = FinalModelBuilder(
@@ -418,7 +418,7 @@ class Search:
         kb: KnowledgeBase | None,
         metric: Metric,
         exclude_datasets: Sequence[str | int],
-    ) -> Prior | None:
+    ) -> SearchPrior | None:
         """The prior, read in the worker so a slow read cannot overrun the budget."""
         if not self.use_prior:
             return None
@@ -451,7 +451,7 @@ class Search:
         if reply.status != "ok":
             state.notes.append(f"no prior: {reply.message}; searching from default configurations")
             return None
-        prior: Prior | None
+        prior: SearchPrior | None
         prior, note = reply.value
         state.notes.append(note + f" (read in {reply.seconds:.1f} s)")
         return prior

@@ -1,10 +1,13 @@
 """Initial designs: where a search starts.
 
-``WarmStartDesign`` takes the meta-learner's top recommendations (a few per family, so one
-family cannot fill the design, the cheapest of the near-best of each) and, for each family of the space the knowledge base knows
-nothing about, that family's default configuration, so the prior's blind spots cost one
-evaluation each; with ``context.portfolio`` it also takes the first configurations of the
-portfolios AutoML tools ship (:func:`mile_meta.sources.portfolios.portfolio_configurations`).
+``WarmStartDesign`` takes the prior's starting configurations (the meta-learner's ranking
+projected onto the space: :attr:`mile_meta.priors.Prior.starting_configurations`, what the
+exported prior hands another optimizer), a few per family so one family cannot fill the
+design, the cheapest of the near-best of each, and, for each family of the space the
+knowledge base knows nothing about, that family's default configuration, so the prior's blind
+spots cost one evaluation each; with ``context.portfolio`` it also takes the first
+configurations of the portfolios AutoML tools ship
+(:func:`mile_meta.sources.portfolios.portfolio_configurations`).
 ``DefaultDesign`` starts from every estimator's defaults; ``NoInitialDesign``
 leaves everything to the optimizer (the cold baselines).
 """
@@ -20,11 +23,17 @@ from mile_meta.search._records import Candidate
 from mile_meta.search._space import SearchSpace
 
 if TYPE_CHECKING:
-    from mile_meta.recommend import Recommendation
+    from mile_meta.priors import StartingConfiguration
 
 __all__ = ["DefaultDesign", "NoInitialDesign", "WarmStartDesign"]
 
 _QUICK = {"n_estimators": 16, "num_leaves": 8, "learning_rate": 0.2}
+
+
+def _ranked(item: StartingConfiguration) -> int:
+    """The configuration's rank in the meta-learner's ranking (its best, when several
+    ranked pipelines project onto it)."""
+    return item.source_ranks[0]
 
 
 def _defaults(space: SearchSpace, estimators: Iterable[str], reason: str) -> Iterator[Candidate]:
@@ -50,8 +59,8 @@ class DefaultDesign(InitialDesign):
 
 
 class WarmStartDesign(InitialDesign):
-    """The prior's recommendations, family by family, interleaved with the defaults of the
-    families the knowledge base holds no results for; without a prior, every default.
+    """The prior's starting configurations, family by family, interleaved with the defaults
+    of the families the knowledge base holds no results for; without a prior, every default.
 
     Families whose best recommendation ranks in the top ``top_fraction`` take turns in the
     order of that rank (at most ``per_family`` each, ``size`` in all). From a family it takes
@@ -90,52 +99,66 @@ class WarmStartDesign(InitialDesign):
         return None
 
     def _recommended(self, space: SearchSpace, context: SearchContext) -> list[Candidate]:
+        """Starting configurations of the prior, a few per family, the cheapest near each best."""
         prior = context.prior
         assert prior is not None
-        report = prior.report
-        count = len(report.recommendations)
+        count = len(prior.report.recommendations)  # the ranking's length, which the shares read
         cutoff = max(2 * self.size, round(self.top_fraction * count))
         span = max(3, round(self.window * count))
-        by_family: dict[str, list[Recommendation]] = {}
-        for item in report.recommendations:
-            probe = Candidate(item.spec, "", "warm_start")
+        starting = prior.prior.starting_configurations
+        by_family: dict[str, list[StartingConfiguration]] = {}
+        for item in starting:
+            probe = Candidate(item.spec(), "", "warm_start")
             if admits(space, probe, context.constraints):
                 by_family.setdefault(item.family, []).append(item)
-        known_times = sorted(
-            i.expected_fit_seconds for i in report.recommendations if i.expected_fit_seconds
-        )
+        known_times = sorted(i.expected_fit_seconds for i in starting if i.expected_fit_seconds)
         typical = known_times[len(known_times) // 2] if known_times else 1.0
-        families = [items for items in by_family.values() if items[0].rank <= cutoff]
+        families = [items for items in by_family.values() if _ranked(items[0]) <= cutoff]
+        evidence = {r.pipeline_id: r.evidence for r in prior.report.recommendations}
         chosen: list[Candidate] = []
         for _turn in range(self.per_family):
             for items in families:
                 if not items or len(chosen) >= self.size:
                     continue
                 best = items[0]
-                near = [i for i in items if i.rank <= best.rank + span]
-                pick = min(near, key=lambda i: (i.expected_fit_seconds or typical, i.rank))
+                near = [i for i in items if _ranked(i) <= _ranked(best) + span]
+                pick = min(near, key=lambda i: (i.expected_fit_seconds or typical, _ranked(i)))
                 items.remove(pick)
-                chosen.append(self._candidate(space, pick, best, len(near), prior.ranking_metric))
+                winner = [
+                    e.dataset_name or e.dataset_id
+                    for e in evidence[pick.pipeline_id]
+                    if e.rank_on_dataset == 1
+                ]
+                chosen.append(
+                    self._candidate(space, pick, best, len(near), prior.ranking_metric, winner)
+                )
         return chosen
 
     @staticmethod
     def _candidate(
-        space: SearchSpace, item: Recommendation, best: Recommendation, near: int, unit: str
+        space: SearchSpace,
+        item: StartingConfiguration,
+        best: StartingConfiguration,
+        near: int,
+        unit: str,
+        best_on: list[str],
     ) -> Candidate:
-        winner = [e for e in item.evidence if e.rank_on_dataset == 1]
-        best_on = f"; best on {winner[0].dataset_name or winner[0].dataset_id}" if winner else ""
+        where = f"; best on {best_on[0]}" if best_on else ""
         why = (
             f"; the fastest of the {near} {item.family} configurations ranked near the "
-            f"family's best (#{best.rank})"
+            f"family's best (#{_ranked(best)})"
             if item is not best and near > 1
             else ""
         )
+        # the ranked pipeline as the space holds it: a value outside it was replaced
+        adapted = "" if item.exact else "; adapted to the search space"
+        spec = item.spec()
         return Candidate(
-            item.spec,
-            f"recommended #{item.rank}: predicted {item.predicted_score:.3f} {unit} "
-            f"[{item.lower:.3f}, {item.upper:.3f}]{best_on}{why}",
+            spec,
+            f"recommended #{_ranked(item)}: predicted {item.predicted_score:.3f} {unit} "
+            f"[{item.lower:.3f}, {item.upper:.3f}]{where}{why}{adapted}",
             "warm_start",
-            space.config_of(item.spec),
+            space.config_of(spec),
         )
 
     def _select(self, space: SearchSpace, context: SearchContext) -> Iterable[Candidate]:

@@ -1,14 +1,17 @@
-"""The knowledge-base prior of one search: the meta-learner's ranking of every pipeline.
+"""The knowledge-base prior of one search: the exported :class:`mile_meta.priors.Prior`, built
+from the meta-learner's ranking, with what only the search reads besides.
 
-The warm start takes its first candidates from the ranking and the pruning reads the evidence
-behind it (each pipeline's rank on the nearest knowledge-base datasets). When the knowledge
-base holds no results for the user's metric, a metric that ranks pipelines the same way on
-one dataset stands in (R² for RMSE: on the same data, a lower RMSE is a higher R²).
+"Where the good values are" is computed once, by :func:`mile_meta.priors.prior_from_report`:
+the warm start takes its first candidates from the prior's starting configurations and the
+pruning narrows ranges to its fitted distributions, exactly what the exporters hand to Optuna,
+SMAC or FLAML. The search adds the ranking report itself (each pipeline's rank on the nearest
+knowledge-base datasets, which the pruning reads to drop families) and, when the knowledge
+base holds no results for the user's metric, the metric that stands in for it (R² for RMSE:
+on the same data, a lower RMSE is a higher R²).
 """
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -20,9 +23,10 @@ from mile_meta.metrics import resolve_metric
 if TYPE_CHECKING:
     from mile_meta.data import Dataset
     from mile_meta.kb import KnowledgeBase
+    from mile_meta.priors import Prior
     from mile_meta.recommend import RecommendationReport
 
-__all__ = ["RANKING_PROXIES", "Prior", "load_prior"]
+__all__ = ["RANKING_PROXIES", "SearchPrior", "load_prior"]
 
 # user metric -> metrics whose knowledge-base results rank pipelines (nearly) the same way
 RANKING_PROXIES: dict[str, tuple[str, ...]] = {
@@ -39,17 +43,25 @@ RANKING_PROXIES: dict[str, tuple[str, ...]] = {
 
 
 @dataclass(frozen=True)
-class Prior:
-    """The ranking behind a search (``report``), in ``ranking_metric``'s unit.
+class SearchPrior:
+    """What a search knows before it evaluates anything.
 
-    ``proxy_for`` names the user's metric when another metric's results did the ranking.
+    ``prior`` is the exportable :class:`mile_meta.priors.Prior` (starting configurations of
+    every distinct ranked pipeline the space holds, family weights, fitted distributions);
+    ``report`` the ranking it was built from, in ``ranking_metric``'s unit, whose evidence the
+    pruning reads. ``proxy_for`` names the user's metric when another metric's results did the
+    ranking; ``seconds`` is what reading it all took.
     """
 
+    prior: Prior
     report: RecommendationReport
     ranking_metric: str
     proxy_for: str | None
-    meta_features: Mapping[str, float]
     seconds: float
+
+    @property
+    def meta_features(self) -> Mapping[str, float]:
+        return dict(self.prior.meta_features)
 
     @property
     def note(self) -> str:
@@ -57,16 +69,6 @@ class Prior:
         if self.proxy_for:
             return f"ranked by {self.ranking_metric} ({used}), standing in for {self.proxy_for}"
         return f"ranked by {used}"
-
-    def nearest_datasets(self, limit: int = 10) -> list[tuple[str, str | None, float]]:
-        """(dataset id, name, distance) of the nearest knowledge-base datasets in the evidence."""
-        seen: dict[str, tuple[str | None, float]] = {}
-        for recommendation in self.report.recommendations:
-            for evidence in recommendation.evidence:
-                distance = math.inf if evidence.distance is None else float(evidence.distance)
-                seen.setdefault(evidence.dataset_id, (evidence.dataset_name, distance))
-        ordered = sorted(seen.items(), key=lambda item: item[1][1])
-        return [(key, name, distance) for key, (name, distance) in ordered[:limit]]
 
 
 def load_prior(
@@ -78,10 +80,11 @@ def load_prior(
     evidence_per_pipeline: int = 5,
     meta_feature_seconds: float = 1.0,
     use_local: bool = True,
-) -> tuple[Prior | None, str]:
+) -> tuple[SearchPrior | None, str]:
     """The prior for ``dataset`` and a one-line note of what was used (or why there is none);
     ``use_local`` False ranks from the corpora alone."""
     from mile_meta.metafeatures import compute_metafeatures
+    from mile_meta.priors import prior_from_report
     from mile_meta.ranking import TargetSpread
     from mile_meta.recommend import recommend_from_metafeatures
 
@@ -119,11 +122,14 @@ def load_prior(
             continue
         if not report.recommendations:
             continue
-        prior = Prior(
+        # every distinct configuration: the warm start chooses among the top of the ranking
+        # by family and fit time, so it needs more of it than an exported prior's first ten
+        exported = prior_from_report(report, kb, top=len(report.recommendations))
+        prior = SearchPrior(
+            prior=exported,
             report=report,
             ranking_metric=ranking_metric,
             proxy_for=None if ranking_metric == metric else metric,
-            meta_features=dict(meta_features),
             seconds=time.perf_counter() - started,
         )
         return prior, prior.note

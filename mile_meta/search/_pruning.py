@@ -1,9 +1,11 @@
 """Pruners: what a search leaves out, with the reason for every cut.
 
-``PriorPruner`` reads the prior's evidence: a family whose pipelines never reach the top of
-the rankings on the nearest knowledge-base datasets is dropped, and numeric ranges (and
-categorical choices) are narrowed to the span of the configurations the meta-learner ranks
-well. Families the knowledge base has no results for are kept untouched.
+``PriorPruner`` reads the prior: a family whose pipelines never reach the top of the rankings
+on the nearest knowledge-base datasets is dropped (the ranking's evidence), and numeric ranges
+and categorical choices are narrowed to where the prior's fitted distributions put the good
+values (:meth:`mile_meta.priors.HyperparameterPrior.interval` and ``likely_choices``, what
+the exported prior hands another optimizer). Families and hyperparameters the knowledge base
+has no results for are kept untouched.
 """
 
 from __future__ import annotations
@@ -11,11 +13,15 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from mile_meta.pipelines.space import EstimatorSpace, Hyperparameter
 from mile_meta.search._base import CandidatePruner, SearchContext
 from mile_meta.search._records import Cut
 from mile_meta.search._space import SearchSpace, _describe_range
+
+if TYPE_CHECKING:
+    from mile_meta.priors import Prior
 
 __all__ = ["NoPruning", "PriorPruner"]
 
@@ -34,22 +40,25 @@ class PriorPruner(CandidatePruner):
 
     A family is dropped when, on each of at least ``min_datasets`` nearest datasets with
     results, none of its pipelines ranked in the best ``top_fraction`` of the pipelines.
-    A range is narrowed to the span of the estimator's configurations in the best
-    ``good_fraction`` of the ranking (at least ``min_configurations`` of them), widened by a
-    factor 2 (log scale) or a tenth of the range, when that removes at least a fifth of it.
+    A numeric range is narrowed to the central ``coverage`` of the prior's distribution for it,
+    and categorical choices to those with at least ``min_weight`` of its weight, when the
+    distribution was fitted to at least ``min_configurations`` good configurations and the
+    narrowing removes at least a fifth of the range (or a choice).
     """
 
     def __init__(
         self,
         top_fraction: float = 0.1,
         min_datasets: int = 3,
-        good_fraction: float = 0.25,
+        coverage: float = 0.9,
+        min_weight: float = 0.1,
         min_configurations: int = 3,
         narrow_ranges: bool = True,
     ) -> None:
         self.top_fraction = top_fraction
         self.min_datasets = min_datasets
-        self.good_fraction = good_fraction
+        self.coverage = coverage
+        self.min_weight = min_weight
         self.min_configurations = min_configurations
         self.narrow_ranges = narrow_ranges
 
@@ -98,88 +107,69 @@ class PriorPruner(CandidatePruner):
         if not pruned.estimators:  # the prior never empties the space
             return space, ()
         if self.narrow_ranges:
-            good_rank = max(self.min_configurations, math.ceil(self.good_fraction * count))
             for estimator_space in pruned.estimators:
-                configurations = [
-                    (item.rank, pruned.config_of(item.spec))
-                    for item in ranking
-                    if item.spec.estimator.component == estimator_space.estimator
-                ]
-                known = [(rank, config) for rank, config in configurations if config is not None]
-                good = [config for rank, config in known if rank <= good_rank]
-                if len(good) < self.min_configurations:
-                    continue
-                narrowed, estimator_cuts = self._narrow(
-                    estimator_space, good, [config for _, config in known], good_rank, count
-                )
+                narrowed, estimator_cuts = self._narrow(estimator_space, prior.prior)
                 if estimator_cuts:
                     pruned = pruned.replace_estimator(narrowed)
                     cuts.extend(estimator_cuts)
         return pruned, cuts
 
-    def _narrow(
-        self,
-        space: EstimatorSpace,
-        good: list[dict],
-        every: list[dict],
-        good_rank: int,
-        count: int,
-    ) -> tuple[EstimatorSpace, list[Cut]]:
+    def _narrow(self, space: EstimatorSpace, prior: Prior) -> tuple[EstimatorSpace, list[Cut]]:
         cuts: list[Cut] = []
         hyperparameters = []
-        why = (
-            f"span of the {len(good)} {space.estimator} configurations ranked in the top "
-            f"{good_rank} of {count} for data like this"
-        )
+        neighbours = len(prior.provenance.neighbour_datasets)
         for hyperparameter in space.hyperparameters:
             narrowed = hyperparameter
-            values = [config[hyperparameter.name] for config in good]
+            fitted = prior.distribution(space.estimator, hyperparameter.name)
+            if fitted is None or fitted.support < self.min_configurations:
+                hyperparameters.append(hyperparameter)
+                continue
             if hyperparameter.kind == "categorical":
-                tried = {config[hyperparameter.name] for config in every}
-                keep = tuple(
-                    c for c in hyperparameter.choices if c in set(values) or c not in tried
-                )
+                likely = set(fitted.likely_choices(self.min_weight))
+                keep = tuple(c for c in hyperparameter.choices if c in likely)
                 if keep and len(keep) < len(hyperparameter.choices):
                     default = hyperparameter.default if hyperparameter.default in keep else keep[0]
                     narrowed = dataclasses.replace(hyperparameter, choices=keep, default=default)
-            elif len(set(values)) >= 2:
-                narrowed = _span(hyperparameter, [float(v) for v in values if v is not None])
+                what = f"choices with at least {self.min_weight:.0%} of the prior's weight"
+            else:
+                interval = fitted.interval(self.coverage)
+                if interval is not None:
+                    narrowed = _within(hyperparameter, *interval)
+                what = f"central {self.coverage:.0%} of the prior's distribution"
             if narrowed != hyperparameter:
-                kept = _share(hyperparameter, narrowed)
                 cuts.append(
                     Cut(
                         "choices" if hyperparameter.kind == "categorical" else "range",
                         f"{space.estimator}.{hyperparameter.name}",
-                        why,
+                        f"{what}, fitted to the {fitted.support} good {space.estimator} "
+                        f"configurations on the {neighbours} nearest datasets",
                         "prior",
                         _describe_range(hyperparameter),
                         _describe_range(narrowed),
-                        kept,
+                        _share(hyperparameter, narrowed),
                     )
                 )
             hyperparameters.append(narrowed)
         return dataclasses.replace(space, hyperparameters=tuple(hyperparameters)), cuts
 
 
-def _span(hyperparameter: Hyperparameter, values: list[float]) -> Hyperparameter:
+def _within(hyperparameter: Hyperparameter, low: float, high: float) -> Hyperparameter:
+    """``hyperparameter`` limited to [low, high] when that removes at least a fifth of its
+    (log-)range; the default is clipped into the new range."""
     assert hyperparameter.low is not None and hyperparameter.high is not None
-    low, high = hyperparameter.low, hyperparameter.high
-    if hyperparameter.log and low > 0:
-        new_low, new_high = max(low, min(values) / 2), min(high, max(values) * 2)
-        width, new_width = math.log(high / low), math.log(new_high / new_low)
-    else:
-        margin = (high - low) / 10
-        new_low, new_high = max(low, min(values) - margin), min(high, max(values) + margin)
-        width, new_width = high - low, new_high - new_low
+    new_low, new_high = max(hyperparameter.low, low), min(hyperparameter.high, high)
     if hyperparameter.kind == "int":
         new_low, new_high = math.floor(new_low), math.ceil(new_high)
-    if new_width > 0.8 * width or new_high <= new_low:
+    if new_high <= new_low:
+        return hyperparameter
+    candidate = dataclasses.replace(hyperparameter, low=new_low, high=new_high)
+    if _share(hyperparameter, candidate) > 0.8:
         return hyperparameter
     default = hyperparameter.default
     if isinstance(default, int | float) and not new_low <= float(default) <= new_high:
         clipped = min(max(float(default), new_low), new_high)
         default = round(clipped) if hyperparameter.kind == "int" else clipped
-    return dataclasses.replace(hyperparameter, low=new_low, high=new_high, default=default)
+    return dataclasses.replace(candidate, default=default)
 
 
 def _share(before: Hyperparameter, after: Hyperparameter) -> float:

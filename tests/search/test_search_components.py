@@ -3,6 +3,7 @@ constraint checks of cruise-control."""
 
 from __future__ import annotations
 
+import math
 import time
 from pathlib import Path
 
@@ -121,7 +122,61 @@ def test_prior_pruner_says_why(space, context) -> None:
         if cut.kind == "family":
             assert "nearest datasets" in cut.reason and cut.kept_share == 0
         else:
-            assert "configurations ranked in the top" in cut.reason and 0 < cut.kept_share < 1
+            assert "the prior's" in cut.reason and "good" in cut.reason
+            assert 0 < cut.kept_share <= 0.8  # narrowing that keeps most of a range is not done
+
+
+def test_prior_pruner_narrows_to_the_exported_distributions(space, context) -> None:
+    """The pruning reads "where the good values are" from the exported prior, not its own
+    computation: each narrowed range lies inside the distribution's central interval."""
+    pruner = PriorPruner(coverage=0.9)
+    pruned, cuts = pruner.prune(space, context)
+    exported = context.prior.prior
+    ranges = [cut for cut in cuts if cut.kind in ("range", "choices")]
+    assert ranges
+    for cut in ranges:
+        estimator, name = cut.target.split(".")
+        fitted = exported.distribution(estimator, name)
+        assert fitted is not None and fitted.support >= pruner.min_configurations
+        narrowed = pruned.estimator(estimator).hyperparameter(name)
+        if cut.kind == "choices":
+            assert set(narrowed.choices) == set(fitted.likely_choices(pruner.min_weight))
+        else:
+            low, high = fitted.interval(0.9)
+            assert math.floor(low) <= narrowed.low and narrowed.high <= math.ceil(high)
+
+
+def test_warm_start_reads_the_exported_prior(space, context, kb: KnowledgeBase) -> None:
+    """The search's first candidates are the exported prior's starting configurations: the
+    same configurations in the same ranking another optimizer would be handed."""
+    from mile_meta.priors import export, prior_from_report
+
+    search_prior = context.prior
+    exported = search_prior.prior
+    # the search's prior is the exporters' prior, built from the same ranking
+    rebuilt = prior_from_report(search_prior.report, kb, top=10)
+
+    def first(prior):  # (source ranks stop at the cut: a short prior merges fewer duplicates)
+        return [(s.rank, s.pipeline_id, s.params) for s in prior.starting_configurations[:10]]
+
+    assert first(rebuilt) == first(exported)
+    assert rebuilt.distributions == exported.distributions
+    assert export(exported, "optuna")  # it exports as any prior does
+    recommended = [c for c in WarmStartDesign().select(space, context) if c.origin == "warm_start"]
+    assert recommended
+    starting = {s.spec().pipeline_id: s for s in exported.starting_configurations}
+    for candidate in recommended:
+        assert candidate.pipeline_id in starting, candidate.reason
+        item = starting[candidate.pipeline_id]
+        assert candidate.reason.startswith(f"recommended #{item.source_ranks[0]}:")
+    # families take turns in the order of their best starting configuration
+    first_by_family: dict[str, int] = {}
+    for item in exported.starting_configurations:
+        first_by_family.setdefault(item.family, item.rank)
+    turn = len({c.family for c in recommended})
+    families = [c.family for c in recommended[:turn]]
+    assert families == sorted(families, key=first_by_family.__getitem__)
+    assert recommended[0].family == exported.starting_configurations[0].family
 
 
 # -- fidelity schedules ----------------------------------------------------------------------

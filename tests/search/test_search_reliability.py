@@ -78,7 +78,14 @@ def test_leaderboard_model_and_report(
     board = result.leaderboard
     assert list(board["rank"]) == list(range(1, len(board) + 1))
     assert {"score", "std", "fit_seconds", "fidelity", "reason", "status"} <= set(board.columns)
-    assert board.iloc[0]["pipeline_id"] == result.best.candidate.pipeline_id
+    if result.ensemble is not None and len(result.ensemble.members) > 1:
+        # the model is the ensemble; `best` is its heaviest member, which need not be the
+        # best-scored single pipeline the leaderboard puts first
+        heaviest = max(result.ensemble.members, key=lambda member: member[2])
+        assert result.best.number == heaviest[0]
+        assert heaviest[0] in set(board["number"])
+    else:
+        assert board.iloc[0]["pipeline_id"] == result.best.candidate.pipeline_id
     written = result.save(tmp_path / "out")
     model = joblib.load(written["model"])
     assert len(model.predict(breast_cancer.frame.head(5))) == 5
