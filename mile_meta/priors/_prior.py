@@ -687,9 +687,9 @@ _EVALUATIONS_LOCK = threading.Lock()
 
 
 def _evaluations(kb: KnowledgeBase, metric: str) -> pd.DataFrame:
-    """``kb.evaluations_frame(metric)``, kept per (file, content version, metric): the service
+    """``kb.evaluations_frame(metric)``, kept per (file, content version, view, metric): the service
     and the benchmarks build many priors from one knowledge base."""
-    key = (str(kb.path), kb.ingest_stamp(), metric)
+    key = (str(kb.path), kb.ingest_stamp(), kb.view_key(), metric)
     with _EVALUATIONS_LOCK:
         if key in _EVALUATIONS:
             _EVALUATIONS.move_to_end(key)
