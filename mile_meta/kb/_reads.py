@@ -415,6 +415,11 @@ class KnowledgeBaseReads:
         )
         return self._visible_rows(frame).reset_index(drop=True)
 
+    def runnable_specs(self) -> dict[str, str]:
+        """Every runnable pipeline's spec JSON, by pipeline id (any task)."""
+        rows = self.db.execute("SELECT pipeline_id, spec_json FROM pipelines WHERE runnable = 1")
+        return {str(pipeline_id): str(spec_json) for pipeline_id, spec_json in rows}
+
     def source_stamps(self) -> str:
         """Each source with when it was last ingested: changes whenever any source does."""
         row = self.db.execute(

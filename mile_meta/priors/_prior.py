@@ -715,11 +715,8 @@ def _fit_distributions(
     configuration shares is the corpus's choice, not evidence that others are worse.
     """
     by_estimator = {space.estimator: space for space in spaces}
-    pipelines = pd.read_sql_query(
-        "SELECT pipeline_id, spec_json FROM pipelines WHERE runnable = 1", kb.db.conn
-    )
     configs: dict[str, tuple[str, dict[str, ParamValue]]] = {}
-    for pipeline_id, spec_json in pipelines.itertuples(index=False):
+    for pipeline_id, spec_json in kb.runnable_specs().items():
         spec = PipelineSpec.from_json(spec_json)
         estimator = spec.estimator.component
         if estimator not in by_estimator or len(spec.steps) > 2:
