@@ -235,19 +235,13 @@ class Search:
     def _executor(self, dataset: Dataset, worker: WorkerSettings) -> Executor:
         """The executor the settings ask for: the one given to the search, else a Dask
         cluster (``scheduler``), else ``jobs`` local workers, else one worker process."""
-        if self._custom_executor:
-            return self.executor(dataset, worker)
         scheduler = getattr(self.settings, "scheduler", None)
         jobs = getattr(self.settings, "jobs", 1)
-        if scheduler is not None:
-            from mile_meta.search._dask import DaskExecutor
+        if self._custom_executor or (scheduler is None and jobs == 1):
+            return self.executor(dataset, worker)
+        from mile_meta.search._executor import open_executor
 
-            return DaskExecutor(dataset, worker, scheduler=scheduler, jobs=jobs)
-        if jobs != 1:
-            from mile_meta.search._parallel import ParallelExecutor
-
-            return ParallelExecutor(dataset, worker, jobs=jobs)
-        return self.executor(dataset, worker)
+        return open_executor(dataset, worker, jobs=jobs, scheduler=scheduler)
 
     def _resolve_cv(self, n_rows: int, dataset: Dataset) -> int:
         if self.cv == "auto":
