@@ -23,13 +23,13 @@ pipeline, the interval their 10th–90th percentile.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+
+from mile_meta._memo import RecentlyUsed
 
 if TYPE_CHECKING:
     from mile_meta.kb import KnowledgeBase
@@ -230,22 +230,15 @@ class FitTimeScaling:
     @classmethod
     def of(cls, kb: KnowledgeBase) -> FitTimeScaling:
         """Read (about a second), then kept per knowledge-base content."""
-        key = (str(kb.path), kb.ingest_stamp(), kb.view_key())
-        with _LOCK:
-            if key in _CACHE:
-                _CACHE.move_to_end(key)
-                return _CACHE[key]
-        curves = kb.learning_curves(CURVE_METRIC, CURVE_SOURCE)
-        scaling = cls(kb.dataset_sizes(), growth_exponents(curves) if not curves.empty else {})
-        with _LOCK:
-            _CACHE[key] = scaling
-            while len(_CACHE) > 4:
-                _CACHE.popitem(last=False)
-        return scaling
+
+        def read() -> FitTimeScaling:
+            curves = kb.learning_curves(CURVE_METRIC, CURVE_SOURCE)
+            return cls(kb.dataset_sizes(), growth_exponents(curves) if not curves.empty else {})
+
+        return _SCALINGS.get((str(kb.path), kb.ingest_stamp(), kb.view_key()), read)
 
     def rows_exponent(self, family: str) -> float:
         return self.rows_exponents.get(family, DEFAULT_EXPONENT)
 
 
-_CACHE: OrderedDict[tuple[object, ...], FitTimeScaling] = OrderedDict()
-_LOCK = threading.Lock()
+_SCALINGS: RecentlyUsed[FitTimeScaling] = RecentlyUsed(4)

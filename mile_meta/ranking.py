@@ -31,14 +31,13 @@ from __future__ import annotations
 
 import functools
 import math
-import threading
-from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from mile_meta._memo import RecentlyUsed
 from mile_meta.errors import KnowledgeBaseError, MileMetaError, ModelError
 from mile_meta.metalearners import Evidence
 from mile_meta.metrics import Metric, resolve_metric
@@ -97,8 +96,8 @@ FIRST_PICK_CALIBRATION: dict[str, tuple[float, float]] = {
     "r2": (-6.167, 4.941),
 }
 Z_10_90 = 1.2815515655446004
-# the datasets a fit time is read from (the fit-time question's neighbours, too)
-FIT_TIME_NEIGHBOURS = 15
+# the nearest datasets: what a fit time is read from, and what the questions draw on
+NEAREST_DATASETS = 15
 
 
 def _stored_metrics() -> dict[str, tuple[tuple[str, str], ...]]:
@@ -228,24 +227,29 @@ class NearDataset:
 
 
 # -- the corpus prior --------------------------------------------------------------------
-_CACHE: OrderedDict[tuple[object, ...], MetaLearner] = OrderedDict()
-_CACHE_LOCK = threading.Lock()
+_LEARNERS: RecentlyUsed[MetaLearner] = RecentlyUsed(8)
 
 
 def meta_learner_for(kb: KnowledgeBase, metric: Metric) -> MetaLearner:
     """The fitted corpus meta-learner ranking pipelines for ``metric`` on this view of the
     knowledge base (local runs never enter it: they are evidence, see the module docstring)."""
-    from mile_meta.metalearners import fit_default_learner, load_default_model
-    from mile_meta.metalearners._default import corpus_sources, learner_sources, model_sources
+    from mile_meta.metalearners._default import learner_sources
 
     chosen = ranking_metric(metric)
     hidden = kb.existing_datasets(kb.hidden_datasets)
     corpus = learner_sources(kb, chosen.name)
     key = (str(kb.path), kb.checksum(corpus), chosen.name, hidden)
-    with _CACHE_LOCK:
-        if key in _CACHE:
-            _CACHE.move_to_end(key)
-            return _CACHE[key]
+    return _LEARNERS.get(key, lambda: _corpus_learner(kb, chosen, bool(hidden), corpus))
+
+
+def _corpus_learner(
+    kb: KnowledgeBase, chosen: Metric, hidden: bool, corpus: tuple[str, ...]
+) -> MetaLearner:
+    """The saved default model's learner when it fits this knowledge base and nothing is
+    hidden, else the default learner fitted now on the visible corpora."""
+    from mile_meta.metalearners import fit_default_learner, load_default_model
+    from mile_meta.metalearners._default import corpus_sources, learner_sources, model_sources
+
     learner: MetaLearner | None = None
     if not hidden:
         try:
@@ -272,10 +276,6 @@ def meta_learner_for(kb: KnowledgeBase, metric: Metric) -> MetaLearner:
                 f"the knowledge base holds no results for {chosen.name}; pick another --metric "
                 "or add a source that measured it (mile-meta kb build / crawl)"
             )
-    with _CACHE_LOCK:
-        _CACHE[key] = learner
-        while len(_CACHE) > 8:
-            _CACHE.popitem(last=False)
     return learner
 
 
@@ -734,6 +734,19 @@ def _local_value(
     return None
 
 
+def _nearest_positions(
+    learner: MetaLearner, meta_features: Mapping[str, float]
+) -> tuple[np.ndarray, np.ndarray]:
+    """The learner's training datasets nearest first (positions), and every distance: the
+    distance the evidence and the fit times are read by."""
+    features = learner.feature_space_.transform_mapping(meta_features)
+    distances = np.asarray(
+        learner.feature_space_.distances(features, learner.features_), dtype=float
+    )
+    order = np.argsort(np.where(np.isfinite(distances), distances, np.inf), kind="stable")
+    return order, distances
+
+
 def _fit_seconds(
     kb: KnowledgeBase,
     learner: MetaLearner,
@@ -742,7 +755,7 @@ def _fit_seconds(
     predictions: Mapping[str, _Prediction],
 ) -> dict[str, float]:
     """Each known pipeline's fit time on the user's data, by :mod:`mile_meta.fit_time`: its
-    times on the :data:`FIT_TIME_NEIGHBOURS` nearest datasets, scaled to the user's rows and
+    times on the :data:`NEAREST_DATASETS` nearest datasets, scaled to the user's rows and
     one-hot width (pipelines it cannot estimate keep the learner's unscaled figure)."""
     from mile_meta.fit_time import FitTimeScaling, scale_times, width_exponents
     from mile_meta.metalearners._view import apply_quality_stand_ins
@@ -759,10 +772,8 @@ def _fit_seconds(
     if not pids:
         return {}
     columns = [learner.pipeline_position_[p] for p in pids]
-    query = learner.feature_space_.transform_mapping(meta_features)
-    distances = np.asarray(learner.feature_space_.distances(query, learner.features_), dtype=float)
-    nearest = np.argsort(np.where(np.isfinite(distances), distances, np.inf), kind="stable")
-    nearest = nearest[:FIT_TIME_NEIGHBOURS]
+    nearest, _ = _nearest_positions(learner, meta_features)
+    nearest = nearest[:NEAREST_DATASETS]
     sizes = scaling.sizes.reindex(list(learner.dataset_ids_))
     dataset_rows = sizes["rows"].to_numpy(dtype=float)
     dataset_width = sizes["width"].to_numpy(dtype=float)
@@ -862,18 +873,14 @@ def nearest_datasets(
     meta_features: Mapping[str, float],
     metric: Metric,
     *,
-    k: int = 15,
+    k: int = NEAREST_DATASETS,
     exclude: Sequence[str] = (),
 ) -> tuple[NearDataset, ...]:
     """The ``k`` knowledge-base datasets closest to ``meta_features``, by the distance the
     recommender's evidence uses (``exclude``: shorthand for ``kb.without(exclude)``)."""
     view = kb.without(exclude) if exclude else kb
     learner = meta_learner_for(view, metric)
-    features = learner.feature_space_.transform_mapping(meta_features)
-    distances = np.asarray(
-        learner.feature_space_.distances(features, learner.features_), dtype=float
-    )
-    order = np.argsort(np.where(np.isfinite(distances), distances, np.inf), kind="stable")
+    order, distances = _nearest_positions(learner, meta_features)
     names = view.dataset_names([learner.dataset_ids_[i] for i in order[:k]])
     return tuple(
         NearDataset(learner.dataset_ids_[i], names[learner.dataset_ids_[i]], float(distances[i]))

@@ -194,28 +194,11 @@ class KnowledgeBaseView:
     def with_pipelines_measured_on(self, min_datasets: int) -> KnowledgeBaseView:
         """The same view keeping the pipelines with results on at least ``min_datasets``
         datasets (and the datasets left with a result)."""
-        counts = np.isfinite(self.scores).sum(axis=0)
-        keep = counts >= min_datasets
+        keep = np.isfinite(self.scores).sum(axis=0) >= min_datasets
         if keep.all():
             return self
-        scores = self.scores[:, keep]
-        rows = np.isfinite(scores).any(axis=1)
-        kept_ids = tuple(d for d, k in zip(self.dataset_ids, rows, strict=True) if k)
-        pipeline_ids = tuple(p for p, k in zip(self.pipeline_ids, keep, strict=True) if k)
-        return KnowledgeBaseView(
-            metric=self.metric,
-            higher_is_better=self.higher_is_better,
-            dataset_ids=kept_ids,
-            dataset_names=tuple(n for n, k in zip(self.dataset_names, rows, strict=True) if k),
-            pipeline_ids=pipeline_ids,
-            scores=scores[rows],
-            runtime_seconds=self.runtime_seconds[:, keep][rows],
-            meta_features=self.meta_features.loc[list(kept_ids)],
-            pipelines=self.pipelines.loc[list(pipeline_ids)],
-            sources=self.sources,
-            quality_sources=self.quality_sources,
-            metric_sources=self.metric_sources,
-        )
+        rows = np.isfinite(self.scores[:, keep]).any(axis=1)
+        return self._subset(rows, keep)
 
     def only(self, dataset_ids: Iterable[str | int]) -> KnowledgeBaseView:
         """The same view restricted to some datasets, in the view's order."""
@@ -223,18 +206,23 @@ class KnowledgeBaseView:
         keep = np.array([dataset_id in wanted for dataset_id in self.dataset_ids])
         return self._subset(keep)
 
-    def _subset(self, keep: np.ndarray) -> KnowledgeBaseView:
-        kept_ids = tuple(d for d, k in zip(self.dataset_ids, keep, strict=True) if k)
+    def _subset(self, rows: np.ndarray, columns: np.ndarray | None = None) -> KnowledgeBaseView:
+        """The datasets of ``rows`` and the pipelines of ``columns`` (boolean masks; all
+        pipelines when None)."""
+        if columns is None:
+            columns = np.ones(len(self.pipeline_ids), dtype=bool)
+        kept_ids = tuple(d for d, k in zip(self.dataset_ids, rows, strict=True) if k)
+        pipeline_ids = tuple(p for p, k in zip(self.pipeline_ids, columns, strict=True) if k)
         return KnowledgeBaseView(
             metric=self.metric,
             higher_is_better=self.higher_is_better,
             dataset_ids=kept_ids,
-            dataset_names=tuple(n for n, k in zip(self.dataset_names, keep, strict=True) if k),
-            pipeline_ids=self.pipeline_ids,
-            scores=self.scores[keep],
-            runtime_seconds=self.runtime_seconds[keep],
+            dataset_names=tuple(n for n, k in zip(self.dataset_names, rows, strict=True) if k),
+            pipeline_ids=pipeline_ids,
+            scores=self.scores[rows][:, columns],
+            runtime_seconds=self.runtime_seconds[rows][:, columns],
             meta_features=self.meta_features.loc[list(kept_ids)],
-            pipelines=self.pipelines,
+            pipelines=self.pipelines.loc[list(pipeline_ids)],
             sources=self.sources,
             quality_sources=self.quality_sources,
             metric_sources=self.metric_sources,

@@ -20,8 +20,6 @@ import datetime as dt
 import inspect
 import json
 import math
-import threading
-from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from mile_meta import __version__
+from mile_meta._memo import RecentlyUsed
 from mile_meta.errors import MileMetaError
 from mile_meta.pipelines import PipelineSpec
 from mile_meta.pipelines.components import component_info, standard_preprocessing
@@ -682,24 +681,14 @@ def _fit_distribution(
     )
 
 
-_EVALUATIONS: OrderedDict[tuple[object, ...], pd.DataFrame] = OrderedDict()
-_EVALUATIONS_LOCK = threading.Lock()
+_EVALUATIONS: RecentlyUsed[pd.DataFrame] = RecentlyUsed(4)
 
 
 def _evaluations(kb: KnowledgeBase, metric: str) -> pd.DataFrame:
     """``kb.evaluations_frame(metric)``, kept per (file, content version, view, metric): the service
     and the benchmarks build many priors from one knowledge base."""
     key = (str(kb.path), kb.ingest_stamp(), kb.view_key(), metric)
-    with _EVALUATIONS_LOCK:
-        if key in _EVALUATIONS:
-            _EVALUATIONS.move_to_end(key)
-            return _EVALUATIONS[key]
-    frame = kb.evaluations_frame(metric)
-    with _EVALUATIONS_LOCK:
-        _EVALUATIONS[key] = frame
-        while len(_EVALUATIONS) > 4:
-            _EVALUATIONS.popitem(last=False)
-    return frame
+    return _EVALUATIONS.get(key, lambda: kb.evaluations_frame(metric))
 
 
 def _fit_distributions(

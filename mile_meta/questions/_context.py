@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import pandas as pd
 
 from mile_meta.questions._base import CannotAnswer, EvidenceDataset
+from mile_meta.ranking import NEAREST_DATASETS
 
 if TYPE_CHECKING:
     from mile_meta.data import Dataset
@@ -24,7 +25,7 @@ __all__ = ["CURVE_METRIC", "CURVE_SOURCE", "QuestionContext"]
 
 T = TypeVar("T")
 
-NEIGHBOURS = 15
+NEIGHBOURS = NEAREST_DATASETS
 """Nearest knowledge-base datasets a question draws on (the recommender's neighbourhood)."""
 
 SHORTLIST = 5
