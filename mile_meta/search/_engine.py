@@ -486,14 +486,15 @@ class Search:
         n_initial: int,
         outcomes: dict[str, Outcome],
     ) -> str:
+        in_flight: contextlib.AbstractContextManager[Any] = contextlib.nullcontext()
         if getattr(runner, "slots", 1) > 1:  # several candidates at once (see _parallel)
             from mile_meta.search._parallel import InFlight
 
-            with InFlight(runner) as flight:
-                return self._loop_body(
-                    runner, state, plan, metric, cv, seed, emit, n_initial, outcomes, flight
-                )
-        return self._loop_body(runner, state, plan, metric, cv, seed, emit, n_initial, outcomes)
+            in_flight = InFlight(runner)
+        with in_flight as flight:
+            return self._loop_body(
+                runner, state, plan, metric, cv, seed, emit, n_initial, outcomes, flight
+            )
 
     def _loop_body(
         self,
